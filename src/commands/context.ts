@@ -1,0 +1,40 @@
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createLogger, type Logger } from '../log.js';
+import { resolveHome } from '../store/home.js';
+import { AccountStore } from '../store/store.js';
+import { redact } from '../util/secrets.js';
+import { parseNow } from '../util/time.js';
+
+/** Options every command takes (set on the program, read through optsWithGlobals). */
+export interface GlobalOptions {
+  home?: string;
+  config?: string;
+}
+
+export interface Context {
+  home: string;
+  store: AccountStore;
+  cfg: Config;
+  log: Logger;
+}
+
+export async function openContext(g: GlobalOptions, opts: { json?: boolean; prefix?: string } = {}): Promise<Context> {
+  const home = resolveHome(g.home);
+  const log = createLogger(opts);
+  const cfg = await loadConfig(home, g.config);
+  return { home, store: new AccountStore(home), cfg, log };
+}
+
+/** A clock for the run: `--now` fixes the start, and time still moves from there. */
+export function clockFrom(nowFlag: string | undefined): () => number {
+  if (!nowFlag) return () => Date.now();
+  const base = parseNow(nowFlag);
+  const started = Date.now();
+  return () => base + (Date.now() - started);
+}
+
+/** The one way a command writes a document to stdout; scrubbed like every log line. */
+export function printJson(doc: unknown): void {
+  process.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
+}

@@ -1,0 +1,120 @@
+import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { planTick } from '../core/planner.js';
+import type { Account, AccountPlan, Quota } from '../core/types.js';
+import { describeProxy } from '../net/proxy.js';
+import { describeProblem } from '../store/store.js';
+import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
+import { renderTable, type Cell } from '../render/table.js';
+import { relative } from '../util/time.js';
+
+export interface StatusOptions {
+  json?: boolean;
+  now?: string;
+  all?: boolean;
+  color?: boolean;
+}
+
+function quotaText(a: Account): string {
+  const q: Quota | null = a.quota;
+  if (!q || q.checkedAt === null) return '-';
+  const pct = (v: number | null | undefined) => (v == null ? '?' : `${Math.round(v)}%`);
+  if (a.provider !== 'grok' && !q.fiveHour && !q.sevenDay && !q.primary && !q.secondary) return '-';
+  switch (a.provider) {
+    case 'grok':
+      return `normal ${q.remainingQueries ?? '?'}, heavy ${q.heavyRemainingQueries ?? '?'}`;
+    case 'anthropic':
+      return `5h ${pct(q.fiveHour?.utilization)}, 7d ${pct(q.sevenDay?.utilization)}`;
+    case 'codex':
+      return `5h ${pct(q.primary?.usedPercent)}, wk ${pct(q.secondary?.usedPercent)}`;
+  }
+}
+
+function stateOf(a: Account, max: number): { text: string; tone: Cell['tone'] } {
+  if (a.status === 'expired') return { text: 'expired', tone: 'bad' };
+  if (a.paused) return { text: 'paused', tone: 'dim' };
+  if (a.failedCount >= max) return { text: `failing ${a.failedCount}/${max}`, tone: 'bad' };
+  if (a.failedCount > 0) return { text: `failing ${a.failedCount}/${max}`, tone: 'warn' };
+  return { text: 'active', tone: 'good' };
+}
+
+function nextText(p: AccountPlan, now: number): string {
+  if (p.skip) return `- (${p.skip})`;
+  if (!p.next) return '-';
+  const when = p.next.at <= now ? 'now' : relative(p.next.at, now);
+  return `${when}: ${p.next.reason}`;
+}
+
+export async function status(g: GlobalOptions, o: StatusOptions): Promise<number> {
+  const { store, cfg, log } = await openContext(g, { json: o.json });
+  const now = clockFrom(o.now)();
+  const loaded = store.loadAll();
+  for (const w of loaded.warnings) log.warn(w);
+  const plan = planTick(
+    loaded.accounts.map((l) => l.account),
+    cfg,
+    now,
+  );
+  const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
+
+  if (o.json) {
+    const rows: object[] = plan.accounts.map((p) => {
+      const a = byId.get(p.id)!;
+      return {
+        id: a.id,
+        provider: a.provider,
+        label: a.label,
+        email: a.email,
+        status: a.status,
+        paused: a.paused,
+        autoRefresh: a.autoRefresh,
+        priority: a.priority,
+        failedCount: a.failedCount,
+        lastFailure: a.lastFailure,
+        expiresAt: 'expiresAt' in a.credentials ? a.credentials.expiresAt : null,
+        rateLimitReset: a.rateLimitReset,
+        lastUsedAt: a.lastUsedAt,
+        lastRefreshAt: a.lastRefreshAt,
+        quota: a.quota,
+        proxy: describeProxy(a, cfg),
+        skip: p.skip,
+        next: p.next,
+      };
+    });
+    for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
+    printJson(rows);
+    return loaded.problems.length ? EXIT_FAILED : EXIT_OK;
+  }
+
+  const header = ['id', 'provider', 'state', 'token expires', 'window resets', 'quota', 'last used', 'failures', 'next due'];
+  if (o.all) header.push('proxy', 'priority', 'last failure');
+  const rows: Cell[][] = plan.accounts.map((p) => {
+    const a = byId.get(p.id)!;
+    const st = stateOf(a, cfg.maxFailures);
+    const exp = 'expiresAt' in a.credentials ? a.credentials.expiresAt : null;
+    const row: Cell[] = [
+      { text: a.id },
+      { text: a.provider },
+      { text: st.text, tone: st.tone },
+      { text: exp === null ? '-' : relative(exp, now), tone: exp !== null && exp <= now ? 'warn' : undefined },
+      { text: a.rateLimitReset === null ? '-' : relative(a.rateLimitReset, now) },
+      { text: quotaText(a) },
+      { text: a.lastUsedAt === null ? '-' : relative(a.lastUsedAt, now) },
+      { text: String(a.failedCount), tone: a.failedCount ? 'warn' : undefined },
+      { text: nextText(p, now), tone: p.skip ? 'dim' : undefined },
+    ];
+    if (o.all) row.push({ text: describeProxy(a, cfg) }, { text: String(a.priority) }, { text: a.lastFailure?.reason ?? '-' });
+    return row;
+  });
+  for (const pr of loaded.problems) {
+    const row: Cell[] = [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, { text: describeProblem(pr), tone: 'bad' }];
+    while (row.length < header.length) row.push({ text: '' });
+    rows.push(row);
+  }
+  if (!rows.length) {
+    log.info(`no accounts in ${store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
+    return EXIT_OK;
+  }
+  const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor }));
+  return loaded.problems.length ? EXIT_FAILED : EXIT_OK;
+}

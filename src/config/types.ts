@@ -1,0 +1,78 @@
+export interface AnthropicSettings {
+  apiBase: string;
+  tokenUrl: string;
+  clientId: string;
+  autoRefresh: boolean;
+  windowModel: string;
+  windowFallbackModel: string | null;
+  windowMaxTokens: number;
+}
+export interface CodexSettings {
+  apiBase: string;
+  tokenUrl: string;
+  clientId: string;
+}
+export interface GrokSettings {
+  apiBase: string;
+  autoRefreshTokens: boolean;
+  normalModel: string;
+  heavyModel: string;
+}
+
+export interface Config {
+  /** where the config came from, for messages; null = defaults only */
+  source: string | null;
+  refreshBeforeExpiryMs: number;
+  quotaRefreshAfterUseMs: number;
+  maxFailures: number;
+  retryStatusCodes: number[];
+  maxRetries: number;
+  requestDelayMs: number;
+  concurrency: number;
+  timeoutMs: number;
+  maxRetryWaitMs: number;
+  proxyUrl: string | null;
+  proxyPoolUrl: string | null;
+  proxyPoolIntervalS: number;
+  providers: { anthropic: AnthropicSettings; codex: CodexSettings; grok: GrokSettings };
+}
+
+export function defaultConfig(): Config {
+  return {
+    source: null,
+    refreshBeforeExpiryMs: 15 * 60_000,
+    quotaRefreshAfterUseMs: 60 * 60_000,
+    maxFailures: 3,
+    retryStatusCodes: [401, 429],
+    maxRetries: 3,
+    requestDelayMs: 1000,
+    concurrency: 4,
+    timeoutMs: 30_000,
+    maxRetryWaitMs: 30_000,
+    proxyUrl: null,
+    proxyPoolUrl: null,
+    proxyPoolIntervalS: 300,
+    providers: {
+      anthropic: {
+        apiBase: 'https://api.anthropic.com',
+        tokenUrl: 'https://platform.claude.com/v1/oauth/token',
+        clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+        autoRefresh: true,
+        windowModel: 'claude-haiku-4-5',
+        windowFallbackModel: 'claude-sonnet-4-5',
+        windowMaxTokens: 10,
+      },
+      codex: {
+        apiBase: 'https://chatgpt.com/backend-api',
+        tokenUrl: 'https://auth.openai.com/oauth/token',
+        clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      },
+      grok: {
+        apiBase: 'https://grok.com',
+        autoRefreshTokens: true,
+        normalModel: 'grok-3',
+        heavyModel: 'grok-4-heavy',
+      },
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { parseDuration } from '../util/time.js';
+import { defaultConfig, type Config } from './types.js';
+
+/**
+ * One rule per YAML key. Validation walks the whole document and reports every problem as a dot-path,
+ * so a user fixes the file in one go instead of one error per run.
+ */
+type Kind = 'duration' | 'int' | 'bool' | 'string' | 'url' | 'proxy' | 'status-list';
+interface Rule {
+  kind: Kind;
+  nullable?: boolean;
+  min?: number;
+  max?: number;
+  set: (c: Config, v: any) => void;
+}
+
+const PROXY_SCHEMES = ['http:', 'https:', 'socks5:', 'socks5h:'];
+
+const TOP: Record<string, Rule> = {
+  refresh_before_expiry: { kind: 'duration', set: (c, v) => (c.refreshBeforeExpiryMs = v) },
+  quota_refresh_after_use: { kind: 'duration', set: (c, v) => (c.quotaRefreshAfterUseMs = v) },
+  max_failures: { kind: 'int', min: 1, set: (c, v) => (c.maxFailures = v) },
+  retry_status_codes: { kind: 'status-list', set: (c, v) => (c.retryStatusCodes = v) },
+  max_retries: { kind: 'int', min: 0, max: 10, set: (c, v) => (c.maxRetries = v) },
+  request_delay_ms: { kind: 'int', min: 0, set: (c, v) => (c.requestDelayMs = v) },
+  concurrency: { kind: 'int', min: 1, max: 256, set: (c, v) => (c.concurrency = v) },
+  timeout_ms: { kind: 'int', min: 100, set: (c, v) => (c.timeoutMs = v) },
+  max_retry_wait: { kind: 'duration', set: (c, v) => (c.maxRetryWaitMs = v) },
+  proxy_url: { kind: 'proxy', nullable: true, set: (c, v) => (c.proxyUrl = v) },
+  proxy_pool_url: { kind: 'url', nullable: true, set: (c, v) => (c.proxyPoolUrl = v) },
+  proxy_pool_interval: { kind: 'int', min: 1, set: (c, v) => (c.proxyPoolIntervalS = v) },
+};
+
+const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
+  anthropic: {
+    api_base: { kind: 'url', set: (c, v) => (c.providers.anthropic.apiBase = v) },
+    token_url: { kind: 'url', set: (c, v) => (c.providers.anthropic.tokenUrl = v) },
+    client_id: { kind: 'string', set: (c, v) => (c.providers.anthropic.clientId = v) },
+    auto_refresh: { kind: 'bool', set: (c, v) => (c.providers.anthropic.autoRefresh = v) },
+    window_model: { kind: 'string', set: (c, v) => (c.providers.anthropic.windowModel = v) },
+    window_fallback_model: {
+      kind: 'string',
+      nullable: true,
+      set: (c, v) => (c.providers.anthropic.windowFallbackModel = v),
+    },
+    window_max_tokens: { kind: 'int', min: 1, max: 4096, set: (c, v) => (c.providers.anthropic.windowMaxTokens = v) },
+  },
+  codex: {
+    api_base: { kind: 'url', set: (c, v) => (c.providers.codex.apiBase = v) },
+    token_url: { kind: 'url', set: (c, v) => (c.providers.codex.tokenUrl = v) },
+    client_id: { kind: 'string', set: (c, v) => (c.providers.codex.clientId = v) },
+  },
+  grok: {
+    api_base: { kind: 'url', set: (c, v) => (c.providers.grok.apiBase = v) },
+    auto_refresh_tokens: { kind: 'bool', set: (c, v) => (c.providers.grok.autoRefreshTokens = v) },
+    normal_model: { kind: 'string', set: (c, v) => (c.providers.grok.normalModel = v) },
+    heavy_model: { kind: 'string', set: (c, v) => (c.providers.grok.heavyModel = v) },
+  },
+};
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+/** Checks a proxy URL; returns a problem text or null. Shared with account validation. */
+export function proxyProblem(v: string): string | null {
+  if (v === 'direct') return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `not a URL (got ${show(v)}); use http://, https://, socks5:// or socks5h://host:port`;
+  }
+  if (!PROXY_SCHEMES.includes(u.protocol)) return `unsupported proxy scheme "${u.protocol}"; use http, https, socks5 or socks5h`;
+  if (!u.hostname) return 'the proxy URL has no host';
+  return null;
+}
+
+export function urlProblem(v: string): string | null {
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http(s) URL, got ${show(v)}`;
+    return null;
+  } catch {
+    return `not a URL (got ${show(v)})`;
+  }
+}
+
+function check(rule: Rule, v: unknown): { value?: unknown; problem?: string } {
+  if (v === null) return rule.nullable ? { value: null } : { problem: 'must not be null' };
+  switch (rule.kind) {
+    case 'duration': {
+      const ms = parseDuration(v);
+      return ms === null ? { problem: `expected a duration like 90s, 15m, 1h or seconds, got ${show(v)}` } : { value: ms };
+    }
+    case 'int': {
+      if (typeof v !== 'number' || !Number.isInteger(v)) return { problem: `expected a whole number, got ${show(v)}` };
+      if (rule.min !== undefined && v < rule.min) return { problem: `must be at least ${rule.min}, got ${v}` };
+      if (rule.max !== undefined && v > rule.max) return { problem: `must be at most ${rule.max}, got ${v}` };
+      return { value: v };
+    }
+    case 'bool':
+      return typeof v === 'boolean' ? { value: v } : { problem: `expected true or false, got ${show(v)}` };
+    case 'string':
+      return typeof v === 'string' && v.length > 0 ? { value: v } : { problem: `expected a non-empty string, got ${show(v)}` };
+    case 'url': {
+      if (typeof v !== 'string') return { problem: `expected a URL, got ${show(v)}` };
+      const p = urlProblem(v);
+      return p ? { problem: p } : { value: v.replace(/\/+$/, '') };
+    }
+    case 'proxy': {
+      if (typeof v !== 'string') return { problem: `expected a proxy URL, got ${show(v)}` };
+      const p = proxyProblem(v);
+      return p ? { problem: p } : { value: v };
+    }
+    case 'status-list': {
+      if (!Array.isArray(v)) return { problem: `expected a list of HTTP status codes, got ${show(v)}` };
+      const bad = v.filter((x) => !(Number.isInteger(x) && x >= 100 && x <= 599));
+      return bad.length ? { problem: `not HTTP status codes: ${bad.map(show).join(', ')}` } : { value: v };
+    }
+  }
+}
+
+function applyRules(rules: Record<string, Rule>, doc: Record<string, unknown>, path: string, cfg: Config, problems: string[]) {
+  for (const [key, value] of Object.entries(doc)) {
+    const rule = rules[key];
+    if (!rule) continue;
+    const r = check(rule, value);
+    if (r.problem) problems.push(`${path}${key}: ${r.problem}`);
+    else rule.set(cfg, r.value);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Turns a parsed YAML document into a Config, or the complete list of problems. */
+export function validateConfig(doc: unknown): { config: Config; problems: string[] } {
+  const cfg = defaultConfig();
+  const problems: string[] = [];
+  if (doc === null || doc === undefined) return { config: cfg, problems };
+  if (!isObject(doc)) return { config: cfg, problems: ['(top level): expected a mapping of keys'] };
+  for (const key of Object.keys(doc)) {
+    if (!(key in TOP) && key !== 'providers') problems.push(`${key}: unknown key`);
+  }
+  applyRules(TOP, doc, '', cfg, problems);
+  const providers = doc.providers;
+  if (providers !== undefined && providers !== null) {
+    if (!isObject(providers)) problems.push('providers: expected a mapping');
+    else {
+      for (const [name, section] of Object.entries(providers)) {
+        const rules = PROVIDER_RULES[name];
+        if (!rules) {
+          problems.push(`providers.${name}: unknown provider; expected anthropic, codex or grok`);
+          continue;
+        }
+        if (section === null) continue;
+        if (!isObject(section)) {
+          problems.push(`providers.${name}: expected a mapping`);
+          continue;
+        }
+        for (const key of Object.keys(section)) {
+          if (!(key in rules)) problems.push(`providers.${name}.${key}: unknown key`);
+        }
+        applyRules(rules, section, `providers.${name}.`, cfg, problems);
+      }
+    }
+  }
+  return { config: cfg, problems };
+}

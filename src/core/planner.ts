@@ -1,0 +1,110 @@
+import type { Config } from '../config/types.js';
+import { formatSpan, iso } from '../util/time.js';
+import { ACTIONS, isOAuth, type Account, type AccountPlan, type ActionKind, type NextDue, type Plan, type PlannedAction } from './types.js';
+
+/**
+ * What is due, and why: a pure function of (accounts, config, now). No I/O, no clock. `tick` runs it,
+ * `tick --dry-run` prints it, `status` shows its `next` column, and the runner calls planAccount again
+ * under the lock to see whether another process already did the work.
+ */
+
+interface Candidate {
+  action: ActionKind;
+  /** when it becomes due; -Infinity = due since forever */
+  dueAt: number;
+  /** why it is due now */
+  dueReason: string;
+  /** why it will be due at dueAt */
+  laterReason: string;
+}
+
+function tokenCandidate(a: Account, cfg: Config, now: number): Candidate | null {
+  if (!isOAuth(a) || !a.credentials.refreshToken) return null;
+  const exp = a.credentials.expiresAt;
+  const before = cfg.refreshBeforeExpiryMs;
+  if (exp === null) return { action: 'token', dueAt: -Infinity, dueReason: 'token expiry unknown', laterReason: '' };
+  const dueReason =
+    exp <= now
+      ? `token expired ${formatSpan(now - exp)} ago`
+      : `token expires in ${formatSpan(exp - now)} (within ${formatSpan(before)})`;
+  return { action: 'token', dueAt: exp - before, dueReason, laterReason: `token expires at ${iso(exp)}` };
+}
+
+function windowCandidate(a: Account, cfg: Config, now: number): Candidate | null {
+  if (a.provider !== 'anthropic' || !cfg.providers.anthropic.autoRefresh) return null;
+  const reset = a.rateLimitReset;
+  if (reset === null) return { action: 'window', dueAt: -Infinity, dueReason: 'no usage window started yet', laterReason: '' };
+  return {
+    action: 'window',
+    dueAt: reset,
+    dueReason: `usage window reset ${formatSpan(now - reset)} ago`,
+    laterReason: `usage window resets at ${iso(reset)}`,
+  };
+}
+
+function quotaCandidate(a: Account, cfg: Config, now: number): Candidate | null {
+  if (a.provider === 'grok' && !cfg.providers.grok.autoRefreshTokens) return null;
+  const checkedAt = a.quota?.checkedAt ?? null;
+  if (checkedAt === null) return { action: 'quota', dueAt: -Infinity, dueReason: 'no quota snapshot yet', laterReason: '' };
+  // The seed's rule: an hour after the LAST USE, and only if the snapshot predates that use.
+  if (a.lastUsedAt === null || checkedAt >= a.lastUsedAt) return null;
+  const after = cfg.quotaRefreshAfterUseMs;
+  const dueAt = a.lastUsedAt + after;
+  return {
+    action: 'quota',
+    dueAt,
+    dueReason: `quota: last used ${formatSpan(now - a.lastUsedAt)} ago, refreshed ${formatSpan(after)} after use`,
+    laterReason: `quota: ${formatSpan(after)} after last use`,
+  };
+}
+
+/** Why the account is skipped as a whole, or null. */
+export function skipReason(a: Account, cfg: Config): string | null {
+  if (a.status === 'expired') return 'expired';
+  if (a.paused) return 'paused';
+  if (a.failedCount >= cfg.maxFailures) return `too many failures (${a.failedCount}/${cfg.maxFailures})`;
+  if (!a.autoRefresh) return 'auto-refresh off';
+  return null;
+}
+
+export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
+  const skip = skipReason(a, cfg);
+  if (skip) return { id: a.id, actions: [], skip, next: null };
+  const candidates = [tokenCandidate(a, cfg, now), windowCandidate(a, cfg, now), quotaCandidate(a, cfg, now)].filter(
+    (c): c is Candidate => c !== null,
+  );
+  // ACTIONS order puts `token` first, so later actions of the same run use the fresh access token.
+  const due = candidates.filter((c) => c.dueAt <= now).sort((x, y) => ACTIONS.indexOf(x.action) - ACTIONS.indexOf(y.action));
+  const actions: PlannedAction[] = due.map((c) => ({ account: a.id, action: c.action, reason: c.dueReason }));
+  let next: NextDue | null = null;
+  if (due[0]) next = { action: due[0].action, at: Math.max(now, due[0].dueAt), reason: due[0].dueReason };
+  else {
+    const soonest = candidates.sort((x, y) => x.dueAt - y.dueAt)[0];
+    if (soonest) next = { action: soonest.action, at: soonest.dueAt, reason: soonest.laterReason };
+  }
+  return { id: a.id, actions, skip: null, next };
+}
+
+/** Higher priority first, then by id, so output and order of work are stable. */
+export function byPriority(a: Account, b: Account): number {
+  return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function planTick(accounts: readonly Account[], cfg: Config, now: number): Plan {
+  const plans = [...accounts].sort(byPriority).map((a) => planAccount(a, cfg, now));
+  return {
+    now,
+    accounts: plans,
+    actions: plans.flatMap((p) => p.actions),
+    skipped: plans.filter((p) => p.skip).map((p) => ({ account: p.id, reason: p.skip! })),
+  };
+}
+
+/** `refresher refresh`: the actions that apply to this account, due or not, in run order. */
+export function applicableActions(a: Account): ActionKind[] {
+  const applicable: ActionKind[] = [];
+  if (isOAuth(a) && a.credentials.refreshToken) applicable.push('token');
+  if (a.provider === 'anthropic') applicable.push('window');
+  applicable.push('quota');
+  return applicable;
+}

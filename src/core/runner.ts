@@ -1,0 +1,212 @@
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { HttpClient } from '../net/client.js';
+import { closeDispatchers } from '../net/dispatcher.js';
+import { NetworkError } from '../net/http.js';
+import { chooseProxy } from '../net/proxy.js';
+import { adapters } from '../providers/index.js';
+import type { Outcome } from '../providers/types.js';
+import { AccountFileError, describeProblem, type AccountStore, type LoadedAccount } from '../store/store.js';
+import { planAccount } from './planner.js';
+import type { Account, AccountPatch, ActionKind, PlannedAction } from './types.js';
+
+export interface ActionReport {
+  account: string;
+  action: ActionKind;
+  reason: string;
+  ok: boolean;
+  error?: string;
+  /** how a failure counts: permanent (expired), transient (failedCount + 1), network (not counted) */
+  failure?: 'permanent' | 'transient' | 'network' | 'file';
+  message?: string;
+  durationMs: number;
+}
+
+export interface RunReport {
+  actions: ActionReport[];
+  skipped: { account: string; reason: string }[];
+}
+
+export interface WorkItem {
+  id: string;
+  actions: PlannedAction[];
+  /** `refresher refresh`: run these even if no longer due */
+  forced?: boolean;
+}
+
+export interface RunOptions {
+  store: AccountStore;
+  cfg: Config;
+  log: Logger;
+  now: () => number;
+  /** for `refresh`: wait for the lock instead of skipping the account */
+  waitForLockMs?: number;
+}
+
+/** The new state of an account after an outcome. */
+export function outcomePatch(a: Account, o: Outcome, at: number): AccountPatch | null {
+  switch (o.kind) {
+    case 'ok':
+      return { ...o.patch, status: 'active', failedCount: 0, lastFailure: null, lastRefreshAt: at };
+    case 'permanent':
+      return { ...o.patch, status: 'expired', lastFailure: { at, reason: o.reason } };
+    case 'transient':
+      return { ...o.patch, failedCount: a.failedCount + 1, lastFailure: { at, reason: o.reason } };
+    case 'network':
+      return null;
+  }
+}
+
+/** The host a piece of work talks to first; work is split into lanes per host so one slow host stalls no other. */
+function laneOf(item: WorkItem, accounts: Map<string, Account>, cfg: Config): string {
+  const a = accounts.get(item.id);
+  if (!a) return '';
+  const first = item.actions[0]?.action;
+  const p = cfg.providers;
+  const url =
+    first === 'token'
+      ? a.provider === 'codex'
+        ? p.codex.tokenUrl
+        : p.anthropic.tokenUrl
+      : (a.endpoint ?? p[a.provider].apiBase);
+  return new URL(url).host;
+}
+
+export class Runner {
+  private readonly http: HttpClient;
+  readonly report: RunReport = { actions: [], skipped: [] };
+
+  constructor(private readonly o: RunOptions) {
+    this.http = new HttpClient({
+      concurrency: o.cfg.concurrency,
+      requestDelayMs: o.cfg.requestDelayMs,
+      retryStatusCodes: o.cfg.retryStatusCodes,
+      maxRetries: o.cfg.maxRetries,
+      maxRetryWaitMs: o.cfg.maxRetryWaitMs,
+      timeoutMs: o.cfg.timeoutMs,
+      onRetry: (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`),
+    });
+  }
+
+  async run(items: WorkItem[], accounts: Account[]): Promise<RunReport> {
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    const lanes = new Map<string, WorkItem[]>();
+    for (const item of items) {
+      const key = laneOf(item, byId, this.o.cfg);
+      lanes.set(key, [...(lanes.get(key) ?? []), item]);
+    }
+    // Each lane gets up to `concurrency` workers; the HTTP client caps requests in flight across all lanes.
+    const workers: Promise<void>[] = [];
+    for (const queue of lanes.values()) {
+      const n = Math.min(this.o.cfg.concurrency, queue.length);
+      for (let i = 0; i < n; i++) {
+        workers.push(
+          (async () => {
+            for (let item = queue.shift(); item; item = queue.shift()) await this.runAccount(item);
+          })(),
+        );
+      }
+    }
+    try {
+      await Promise.all(workers);
+    } finally {
+      await closeDispatchers();
+    }
+    return this.report;
+  }
+
+  private fail(item: WorkItem, actions: PlannedAction[], error: string, failure: ActionReport['failure']) {
+    for (const a of actions) this.report.actions.push({ ...a, ok: false, error, failure, durationMs: 0 });
+  }
+
+  private async runAccount(item: WorkItem): Promise<void> {
+    const { store, log } = this.o;
+    let release;
+    try {
+      release = this.o.waitForLockMs ? await store.lock(item.id, this.o.waitForLockMs) : await store.tryLock(item.id);
+    } catch (e) {
+      this.fail(item, item.actions, (e as Error).message, 'file');
+      return;
+    }
+    if (!release) {
+      this.report.skipped.push({ account: item.id, reason: 'in progress elsewhere' });
+      log.info(`[tick] ${item.id}: in progress elsewhere (locked by another process); skipped`);
+      return;
+    }
+    try {
+      // Re-read under the lock: the file may have changed since we planned.
+      const fresh = store.read(item.id);
+      if (!('account' in fresh)) {
+        this.fail(item, item.actions, describeProblem(fresh), 'file');
+        return;
+      }
+      let actions = item.actions;
+      if (!item.forced) {
+        const now = planAccount(fresh.account, this.o.cfg, this.o.now());
+        if (now.skip) {
+          this.report.skipped.push({ account: item.id, reason: now.skip });
+          return;
+        }
+        const still = new Set(now.actions.map((a) => a.action));
+        for (const a of actions) {
+          if (!still.has(a.action)) this.report.skipped.push({ account: item.id, reason: `${a.action}: already done by another process` });
+        }
+        actions = now.actions.filter((a) => item.actions.some((p) => p.action === a.action));
+      }
+      await this.runActions(fresh, actions);
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  private async runActions(loaded: LoadedAccount, actions: PlannedAction[]): Promise<void> {
+    const { store, cfg, log } = this.o;
+    let current = loaded;
+    for (let i = 0; i < actions.length; i++) {
+      const planned = actions[i]!;
+      const account = current.account;
+      const started = Date.now();
+      const fn = adapters[account.provider][planned.action];
+      let outcome: Outcome;
+      if (!fn) outcome = { kind: 'transient', reason: `${planned.action} does not apply to ${account.provider}` };
+      else {
+        try {
+          const proxy = chooseProxy(account, cfg).url;
+          outcome = await fn({ account, cfg, http: this.http, proxy, now: this.o.now, log });
+        } catch (e) {
+          if (!(e instanceof NetworkError)) throw e;
+          outcome = e.kind === 'timeout' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
+        }
+      }
+      const patch = outcomePatch(account, outcome, this.o.now());
+      const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
+      if (patch) {
+        try {
+          // Written before the next request: a rotated refresh token must never exist only in memory.
+          current = await store.update(account.id, patch);
+        } catch (e) {
+          const msg = e instanceof AccountFileError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
+          const lost = planned.action === 'token' && outcome.kind === 'ok' ? ' THE NEW TOKEN COULD NOT BE SAVED; the account may need a new login.' : '';
+          log.error(`[tick] ${msg}${lost}`);
+          Object.assign(report, { ok: false, error: msg + lost, failure: 'file' });
+        }
+      }
+      report.durationMs = Date.now() - started;
+      if (outcome.kind === 'ok') {
+        report.message = outcome.message;
+        if (report.ok) log.info(`[tick] ${outcome.message}`);
+      } else {
+        Object.assign(report, { ok: false, error: outcome.reason, failure: outcome.kind });
+        const counted = outcome.kind === 'network' ? ' (network path; not counted against the account)' : '';
+        log.warn(`[tick] ${planned.action} failed for ${account.id}: ${outcome.reason}${counted}`);
+      }
+      this.report.actions.push(report);
+      // Without a working token, or once the account is dead, the rest would fail the same way.
+      if (!report.ok && (planned.action === 'token' || outcome.kind === 'permanent')) {
+        const rest = actions.slice(i + 1);
+        for (const r of rest) this.report.skipped.push({ account: account.id, reason: `${r.action}: skipped because ${planned.action} failed` });
+        return;
+      }
+    }
+  }
+}

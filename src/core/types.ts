@@ -1,0 +1,108 @@
+/** The domain: what an account is, what can be done to one, and what the planner decides. No I/O here. */
+
+export const PROVIDERS = ['anthropic', 'codex', 'grok'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const ACTIONS = ['token', 'window', 'quota'] as const;
+export type ActionKind = (typeof ACTIONS)[number];
+
+export interface OAuthCredentials {
+  accessToken: string;
+  refreshToken: string;
+  /** epoch ms; null when unknown */
+  expiresAt: number | null;
+}
+export interface CodexCredentials extends OAuthCredentials {
+  idToken: string | null;
+  accountId: string | null;
+}
+export interface GrokCredentials {
+  sso: string;
+  ssoRw: string | null;
+}
+
+export interface Failure {
+  at: number;
+  reason: string;
+}
+
+/** Quota snapshots; times are epoch ms. Every field may be null: upstreams omit them freely. */
+export interface UsageWindow {
+  utilization?: number | null;
+  usedPercent?: number | null;
+  resetsAt?: number | null;
+  resetAt?: number | null;
+}
+export interface Quota {
+  checkedAt: number | null;
+  remainingQueries?: number | null;
+  heavyRemainingQueries?: number | null;
+  fiveHour?: UsageWindow | null;
+  sevenDay?: UsageWindow | null;
+  primary?: UsageWindow | null;
+  secondary?: UsageWindow | null;
+}
+
+interface AccountBase {
+  version: 1;
+  id: string;
+  label: string | null;
+  email: string | null;
+  autoRefresh: boolean;
+  paused: boolean;
+  priority: number;
+  status: 'active' | 'expired';
+  failedCount: number;
+  lastFailure: Failure | null;
+  lastUsedAt: number | null;
+  lastRefreshAt: number | null;
+  /** when the current usage window resets, epoch ms */
+  rateLimitReset: number | null;
+  quota: Quota | null;
+  /** a proxy URL, "direct", or null = use the config */
+  proxy: string | null;
+  /** a custom API base URL, or null = providers.<p>.api_base */
+  endpoint: string | null;
+}
+
+export type AnthropicAccount = AccountBase & { provider: 'anthropic'; credentials: OAuthCredentials };
+export type CodexAccount = AccountBase & { provider: 'codex'; credentials: CodexCredentials };
+export type GrokAccount = AccountBase & { provider: 'grok'; credentials: GrokCredentials };
+export type Account = AnthropicAccount | CodexAccount | GrokAccount;
+
+/** What an action changes. Credentials are merged field by field; everything else replaces. */
+export type AccountPatch = Partial<Omit<AccountBase, 'id' | 'version'>> & {
+  credentials?: Partial<OAuthCredentials & CodexCredentials & GrokCredentials>;
+};
+
+export interface PlannedAction {
+  account: string;
+  action: ActionKind;
+  reason: string;
+}
+
+export interface NextDue {
+  action: ActionKind;
+  at: number;
+  reason: string;
+}
+
+export interface AccountPlan {
+  id: string;
+  actions: PlannedAction[];
+  /** set when the account is skipped as a whole */
+  skip: string | null;
+  /** the earliest action that is or will become due; null when skipped or nothing can become due */
+  next: NextDue | null;
+}
+
+export interface Plan {
+  now: number;
+  accounts: AccountPlan[];
+  actions: PlannedAction[];
+  skipped: { account: string; reason: string }[];
+}
+
+export function isOAuth(a: Account): a is AnthropicAccount | CodexAccount {
+  return a.provider !== 'grok';
+}

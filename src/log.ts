@@ -1,0 +1,36 @@
+import { redact } from './util/secrets.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export function isLogLevel(v: string): v is LogLevel {
+  return v in ORDER;
+}
+
+/**
+ * Human lines go to stderr so stdout stays clean for `--json`. With `--json`, info is silenced unless
+ * LOG_LEVEL asks for it explicitly.
+ */
+export function createLogger(opts: { json?: boolean; prefix?: string } = {}): Logger {
+  const env = (process.env.LOG_LEVEL ?? '').toLowerCase();
+  const level: LogLevel = isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
+  const prefix = opts.prefix ? `${opts.prefix} ` : '';
+  const emit = (l: LogLevel, msg: string) => {
+    if (ORDER[l] < ORDER[level]) return;
+    const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
+    process.stderr.write(redact(`${prefix}${tag}${msg}`) + '\n');
+  };
+  return {
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m) => emit('error', m),
+  };
+}

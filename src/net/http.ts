@@ -1,0 +1,67 @@
+import { redactUrl } from '../util/secrets.js';
+import { dispatcherFor } from './dispatcher.js';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/**
+ * `network`: the path failed (proxy down, DNS, connection refused or reset): not the account's fault.
+ * `timeout`: the upstream took too long to answer: counts against the account like a 5xx.
+ */
+export class NetworkError extends Error {
+  constructor(
+    readonly kind: 'network' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR', 'ETIMEDOUT_RESPONSE']);
+
+function describe(err: unknown): { code: string; message: string } {
+  let e = err as { code?: string; message?: string; cause?: unknown; name?: string };
+  // undici wraps socket errors; the useful code is often on the cause.
+  while (e && !e.code && e.cause) e = e.cause as typeof e;
+  const code = e?.code ?? (e?.name === 'TimeoutError' || e?.name === 'AbortError' ? 'ABORT_ERR' : 'UNKNOWN');
+  return { code, message: e?.message ?? String(err) };
+}
+
+/** One request, no retries. Throws NetworkError; never puts headers or bodies in an error. */
+export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; proxy: string | null }): Promise<HttpResponse> {
+  const { request } = await import('undici');
+  const dispatcher = await dispatcherFor(opts.proxy, opts.timeoutMs);
+  const host = new URL(req.url).host;
+  const via = opts.proxy ? ` via proxy ${redactUrl(opts.proxy)}` : '';
+  try {
+    const res = await request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      dispatcher,
+      signal: AbortSignal.timeout(opts.timeoutMs),
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+    const text = await res.body.text();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    return { status: res.statusCode, headers, text };
+  } catch (err) {
+    if (err instanceof NetworkError) throw err;
+    const { code, message } = describe(err);
+    if (TIMEOUT_CODES.has(code)) throw new NetworkError('timeout', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
+    if (err instanceof NetworkError) throw err;
+    throw new NetworkError('network', `cannot reach ${host}${via}: ${code === 'UNKNOWN' ? message : code}`);
+  }
+}

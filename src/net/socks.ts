@@ -1,0 +1,47 @@
+import { lookup } from 'node:dns/promises';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { SocksClient } from 'socks';
+import { Agent, type buildConnector } from 'undici';
+
+/**
+ * SOCKS5 through undici: an Agent whose connector opens the tunnel. `socks5://` resolves the name here and
+ * sends the proxy an IP; `socks5h://` sends the hostname and lets the proxy resolve it. Loaded only when an
+ * account actually uses a SOCKS proxy.
+ */
+export function socksDispatcher(proxy: string, timeoutMs: number): Agent {
+  const u = new URL(proxy);
+  const remoteDns = u.protocol === 'socks5h:';
+  const proxyOpts = {
+    host: u.hostname,
+    port: Number(u.port) || 1080,
+    type: 5 as const,
+    userId: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+
+  const connector: buildConnector.connector = (opts, callback) => {
+    const open = async (): Promise<Socket> => {
+      const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+      let host = opts.hostname;
+      if (!remoteDns && isIP(host) === 0) host = (await lookup(host)).address;
+      const { socket } = await SocksClient.createConnection({
+        proxy: proxyOpts,
+        command: 'connect',
+        destination: { host, port },
+        timeout: timeoutMs,
+      });
+      if (opts.protocol !== 'https:') return socket;
+      return await new Promise<Socket>((resolve, reject) => {
+        const t = tlsConnect({ socket, servername: opts.servername ?? opts.hostname, ALPNProtocols: ['http/1.1'] });
+        t.once('secureConnect', () => resolve(t));
+        t.once('error', reject);
+      });
+    };
+    open().then(
+      (s) => callback(null, s),
+      (e: Error) => callback(e, null),
+    );
+  };
+  return new Agent({ connect: connector, keepAliveTimeout: 10_000 });
+}

@@ -1,0 +1,127 @@
+import type { AnthropicAccount, Quota, UsageWindow } from '../core/types.js';
+import type { HttpResponse } from '../net/http.js';
+import { iso } from '../util/time.js';
+import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
+import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';
+
+/** The seed's short prompts: each costs a handful of tokens. */
+export const WINDOW_PROMPTS = [
+  'Write a hello world program in Python',
+  'What is 2+2?',
+  'Tell me a programmer joke',
+  'What is the capital of France?',
+  'Explain recursion in one sentence',
+];
+
+const FIVE_HOURS = 5 * 3_600_000;
+
+function base(ctx: ProviderContext): string {
+  return ctx.account.endpoint ?? ctx.cfg.providers.anthropic.apiBase;
+}
+
+function creds(ctx: ProviderContext) {
+  return (ctx.account as AnthropicAccount).credentials;
+}
+
+function authHeaders(ctx: ProviderContext): Record<string, string> {
+  return {
+    ...json,
+    authorization: `Bearer ${creds(ctx).accessToken}`,
+    'anthropic-version': '2023-06-01',
+    'anthropic-beta': 'oauth-2025-04-20',
+  };
+}
+
+/** The new window's reset from the unified rate-limit headers (epoch s), in ms. */
+export function windowReset(res: HttpResponse): number | null {
+  const v = res.headers['anthropic-ratelimit-unified-5h-reset'] ?? res.headers['anthropic-ratelimit-unified-reset'];
+  const s = v === undefined ? NaN : Number(v);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : null;
+}
+
+async function token(ctx: ProviderContext): Promise<Outcome> {
+  const p = ctx.cfg.providers.anthropic;
+  const c = creds(ctx);
+  const res = await ctx.http.request(
+    {
+      method: 'POST',
+      url: p.tokenUrl,
+      headers: json,
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: c.refreshToken, client_id: p.clientId }),
+    },
+    { proxy: ctx.proxy, final: isPermanentTokenFailure },
+  );
+  if (res.status !== 200) return tokenFailure(res);
+  const body = parseJsonObject(res);
+  if (!body || typeof body.access_token !== 'string' || !body.access_token) return badJson('token endpoint');
+  // Trust expires_in; when it is missing, assume the short end of what has been reported (1 h).
+  const expiresIn = num(body.expires_in) ?? 3600;
+  const expiresAt = ctx.now() + expiresIn * 1000;
+  const email = typeof body.account?.email_address === 'string' ? body.account.email_address : undefined;
+  return {
+    kind: 'ok',
+    patch: {
+      credentials: {
+        accessToken: body.access_token,
+        // Rotation: the old refresh token is dead once a new one is issued. Keep the old one only if none came.
+        refreshToken: typeof body.refresh_token === 'string' && body.refresh_token ? body.refresh_token : c.refreshToken,
+        expiresAt,
+      },
+      ...(email && !ctx.account.email ? { email } : {}),
+    },
+    message: `token refreshed for ${ctx.account.id}, expires ${iso(expiresAt)}`,
+  };
+}
+
+async function window(ctx: ProviderContext): Promise<Outcome> {
+  const p = ctx.cfg.providers.anthropic;
+  const models = [p.windowModel, ...(p.windowFallbackModel && p.windowFallbackModel !== p.windowModel ? [p.windowFallbackModel] : [])];
+  const prompt = WINDOW_PROMPTS[Math.floor(Math.random() * WINDOW_PROMPTS.length)]!;
+  let res: HttpResponse | undefined;
+  for (const model of models) {
+    res = await ctx.http.request(
+      {
+        method: 'POST',
+        url: `${base(ctx)}/v1/messages`,
+        headers: authHeaders(ctx),
+        body: JSON.stringify({ model, max_tokens: p.windowMaxTokens, messages: [{ role: 'user', content: prompt }] }),
+      },
+      // A 429 that carries a reset means the window is already running: retrying would only burn quota.
+      { proxy: ctx.proxy, final: (r) => r.status === 429 && windowReset(r) !== null },
+    );
+    if (res.status !== 404) break;
+  }
+  res = res!;
+  const reset = windowReset(res);
+  const id = ctx.account.id;
+  if (res.status === 200) {
+    const at = reset ?? ctx.now() + FIVE_HOURS;
+    const note = reset ? '' : ' (no reset header came back; assuming 5h)';
+    return { kind: 'ok', patch: { rateLimitReset: at }, message: `window started for ${id}, resets ${iso(at)}${note}` };
+  }
+  if (res.status === 429 && reset) {
+    return { kind: 'ok', patch: { rateLimitReset: reset }, message: `window already running for ${id} (rate limited), resets ${iso(reset)}` };
+  }
+  if (res.status === 401) {
+    // The access token was refused before it expired: make the next tick refresh it.
+    return { kind: 'transient', reason: 'messages: HTTP 401, access token refused; the token will be refreshed next tick', patch: { credentials: { expiresAt: ctx.now() } } };
+  }
+  return httpFailure('messages', res);
+}
+
+function usageWindow(v: any): UsageWindow | null {
+  if (!v || typeof v !== 'object') return null;
+  return { utilization: num(v.utilization), resetsAt: toMs(v.resets_at) };
+}
+
+async function quota(ctx: ProviderContext): Promise<Outcome> {
+  const res = await ctx.http.request({ method: 'GET', url: `${base(ctx)}/api/oauth/usage`, headers: authHeaders(ctx) }, { proxy: ctx.proxy });
+  if (res.status !== 200) return httpFailure('usage', res);
+  const body = parseJsonObject(res);
+  if (!body) return badJson('usage');
+  const q: Quota = { checkedAt: ctx.now(), fiveHour: usageWindow(body.five_hour), sevenDay: usageWindow(body.seven_day) };
+  const pct = (w: UsageWindow | null | undefined) => (w?.utilization == null ? '?' : `${Math.round(w.utilization)}%`);
+  return { kind: 'ok', patch: { quota: q }, message: `quota updated for ${ctx.account.id}: 5h ${pct(q.fiveHour)}, 7d ${pct(q.sevenDay)}` };
+}
+
+export const anthropic: ProviderAdapter = { token, window, quota };

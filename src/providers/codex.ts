@@ -1,0 +1,72 @@
+import type { CodexAccount, Quota, UsageWindow } from '../core/types.js';
+import { iso } from '../util/time.js';
+import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
+import { codexIdentity } from './jwt.js';
+import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';
+
+function creds(ctx: ProviderContext) {
+  return (ctx.account as CodexAccount).credentials;
+}
+
+async function token(ctx: ProviderContext): Promise<Outcome> {
+  const p = ctx.cfg.providers.codex;
+  const c = creds(ctx);
+  const res = await ctx.http.request(
+    {
+      method: 'POST',
+      url: p.tokenUrl,
+      headers: json,
+      body: JSON.stringify({ client_id: p.clientId, grant_type: 'refresh_token', refresh_token: c.refreshToken }),
+    },
+    { proxy: ctx.proxy, final: isPermanentTokenFailure },
+  );
+  if (res.status !== 200) return tokenFailure(res);
+  const body = parseJsonObject(res);
+  if (!body) return badJson('token endpoint');
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
+  const accessToken = str(body.access_token) ?? c.accessToken;
+  const idToken = str(body.id_token) ?? c.idToken;
+  const who = codexIdentity(accessToken, idToken);
+  const expiresIn = num(body.expires_in);
+  const expiresAt = who.expiresAt ?? (expiresIn !== null ? ctx.now() + expiresIn * 1000 : c.expiresAt);
+  return {
+    kind: 'ok',
+    patch: {
+      credentials: {
+        accessToken,
+        refreshToken: str(body.refresh_token) ?? c.refreshToken,
+        idToken,
+        accountId: who.accountId ?? c.accountId,
+        expiresAt,
+      },
+      ...(who.email && !ctx.account.email ? { email: who.email } : {}),
+    },
+    message: `token refreshed for ${ctx.account.id}, expires ${expiresAt ? iso(expiresAt) : 'at an unknown time'}`,
+  };
+}
+
+function usageWindow(v: any): UsageWindow | null {
+  if (!v || typeof v !== 'object') return null;
+  return { usedPercent: num(v.used_percent), resetAt: toMs(v.reset_at) };
+}
+
+async function quota(ctx: ProviderContext): Promise<Outcome> {
+  const c = creds(ctx);
+  const base = ctx.account.endpoint ?? ctx.cfg.providers.codex.apiBase;
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${c.accessToken}` };
+  if (c.accountId) headers['chatgpt-account-id'] = c.accountId;
+  const res = await ctx.http.request({ method: 'GET', url: `${base}/wham/usage`, headers }, { proxy: ctx.proxy });
+  if (res.status !== 200) return httpFailure('wham/usage', res);
+  const body = parseJsonObject(res);
+  if (!body) return badJson('wham/usage');
+  const rl = body.rate_limit ?? {};
+  const q: Quota = { checkedAt: ctx.now(), primary: usageWindow(rl.primary_window), secondary: usageWindow(rl.secondary_window) };
+  const pct = (w: UsageWindow | null | undefined) => (w?.usedPercent == null ? '?' : `${Math.round(w.usedPercent)}%`);
+  return {
+    kind: 'ok',
+    patch: { quota: q, ...(q.primary?.resetAt ? { rateLimitReset: q.primary.resetAt } : {}) },
+    message: `quota updated for ${ctx.account.id}: primary ${pct(q.primary)}, secondary ${pct(q.secondary)}`,
+  };
+}
+
+export const codex: ProviderAdapter = { token, quota };

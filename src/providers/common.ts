@@ -1,0 +1,75 @@
+import type { HttpResponse } from '../net/http.js';
+import type { Outcome } from './types.js';
+
+export const NEEDS_LOGIN = 'needs login: run `refresher account add --login`';
+
+export function parseJsonObject(res: HttpResponse): Record<string, any> | null {
+  try {
+    const v = JSON.parse(res.text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isHtml(res: HttpResponse): boolean {
+  return /text\/html/i.test(res.headers['content-type'] ?? '') || /^\s*<(!doctype|html)/i.test(res.text);
+}
+
+/** The OAuth error code, wherever the upstream put it: `error` string, `error.code`, or a top-level `code`. */
+export function oauthErrorCode(body: Record<string, any> | null): string | null {
+  if (!body) return null;
+  if (typeof body.error === 'string') return body.error;
+  if (body.error && typeof body.error === 'object' && typeof body.error.code === 'string') return body.error.code;
+  if (typeof body.code === 'string') return body.code;
+  return null;
+}
+
+/** invalid_grant, refresh_token_*, or any 401 from the token endpoint: the refresh token is dead. */
+export function isPermanentTokenFailure(res: HttpResponse): boolean {
+  if (res.status === 401) return true;
+  if (res.status < 400 || res.status >= 500) return false;
+  const code = oauthErrorCode(parseJsonObject(res));
+  return code === 'invalid_grant' || (code !== null && code.startsWith('refresh_token_'));
+}
+
+function brief(text: unknown): string {
+  return typeof text === 'string' ? text.replace(/\s+/g, ' ').slice(0, 120) : '';
+}
+
+/** A failed token response as an Outcome. Never includes the request or the raw body. */
+export function tokenFailure(res: HttpResponse): Outcome {
+  const body = parseJsonObject(res);
+  const code = oauthErrorCode(body);
+  const desc = brief(body?.error_description ?? body?.error?.message);
+  const detail = `HTTP ${res.status}${code ? ` ${code}` : ''}${desc ? `: ${desc}` : ''}`;
+  if (isPermanentTokenFailure(res)) return { kind: 'permanent', reason: `${NEEDS_LOGIN} (token endpoint said ${detail})` };
+  return { kind: 'transient', reason: `token endpoint: ${detail}` };
+}
+
+/** Any other unexpected status: 5xx, 529, 4xx. */
+export function httpFailure(what: string, res: HttpResponse): Outcome {
+  const body = parseJsonObject(res);
+  const msg = brief(body?.error?.message ?? body?.message ?? body?.error);
+  return { kind: 'transient', reason: `${what}: HTTP ${res.status}${msg ? ` (${msg})` : ''}` };
+}
+
+export function badJson(what: string): Outcome {
+  return { kind: 'transient', reason: `${what}: the response is not the JSON we expected` };
+}
+
+export function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** ISO string or epoch seconds -> epoch ms. */
+export function toMs(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v < 1e12 ? v * 1000 : v;
+  if (typeof v === 'string') {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t;
+  }
+  return null;
+}
+
+export const json = { 'content-type': 'application/json', accept: 'application/json' };

@@ -1,0 +1,227 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimState, type SimProvider } from './state.js';
+
+/**
+ * One local HTTP server that behaves like the three upstreams in providers.md: anthropic (token, messages,
+ * usage), codex (token, wham/usage) and grok (rate-limits). Faults can be scripted per path, and every
+ * request is logged for assertions. Used by the tests, the benchmarks and `refresher demo`.
+ */
+export interface Fault {
+  status?: number;
+  body?: string | object;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  /** destroy the connection instead of answering */
+  reset?: boolean;
+  /** how many requests it applies to (default 1; Infinity for all) */
+  times?: number;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  at: number;
+  status?: number;
+}
+
+export const SIM_PATHS = {
+  anthropicToken: '/v1/oauth/token',
+  codexToken: '/oauth/token',
+  messages: '/v1/messages',
+  anthropicUsage: '/api/oauth/usage',
+  wham: '/backend-api/wham/usage',
+  grokRateLimits: '/rest/rate-limits',
+} as const;
+
+const KNOWN_MODELS = new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-1']);
+const FIVE_HOURS = 5 * 3_600_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Simulator {
+  readonly state = new SimState();
+  readonly requests: LoggedRequest[] = [];
+  /** added to every request before it is handled */
+  latencyMs = 0;
+  private readonly faults = new Map<string, Fault[]>();
+  private server: Server | null = null;
+  url = '';
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const addr = this.server.address() as AddressInfo;
+    this.url = `http://${host}:${addr.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = null;
+  }
+
+  /** The config that points every provider at this simulator. */
+  configYaml(extra = ''): string {
+    return [
+      'providers:',
+      '  anthropic:',
+      `    api_base: ${this.url}`,
+      `    token_url: ${this.url}${SIM_PATHS.anthropicToken}`,
+      '  codex:',
+      `    api_base: ${this.url}/backend-api`,
+      `    token_url: ${this.url}${SIM_PATHS.codexToken}`,
+      '  grok:',
+      `    api_base: ${this.url}`,
+      extra,
+    ].join('\n');
+  }
+
+  /** Script the next `times` requests to a path (e.g. '/v1/messages') to answer this way. */
+  fault(path: string, f: Fault): void {
+    this.faults.set(path, [...(this.faults.get(path) ?? []), { times: 1, ...f }]);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  requestsTo(path: string): LoggedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  private takeFault(path: string): Fault | null {
+    const list = this.faults.get(path);
+    const f = list?.[0];
+    if (!f) return null;
+    f.times = (f.times ?? 1) - 1;
+    if (f.times <= 0) list!.shift();
+    return f;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const entry: LoggedRequest = { method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+    this.requests.push(entry);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      entry.status = status;
+      if (res.destroyed) return;
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const type = typeof body === 'string' && text.trimStart().startsWith('<') ? 'text/html' : 'application/json';
+      res.writeHead(status, { 'content-type': type, ...headers });
+      res.end(text);
+    };
+    if (this.latencyMs) await sleep(this.latencyMs);
+    const fault = this.takeFault(path);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    // A client that gave up (timeout, kill -9) never had its request processed.
+    if (res.destroyed || req.socket.destroyed) return;
+    if (fault?.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status) return send(fault.status, fault.body ?? { error: { type: 'api_error', message: 'scripted fault' } }, fault.headers);
+    try {
+      this.route(req.method ?? 'GET', path, entry, send);
+    } catch (e) {
+      send(500, { error: { type: 'api_error', message: (e as Error).message } });
+    }
+  }
+
+  private route(method: string, path: string, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+    const now = Date.now();
+    const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (method === 'POST' && path === SIM_PATHS.anthropicToken) return this.token('anthropic', req, send);
+    if (method === 'POST' && path === SIM_PATHS.codexToken) return this.token('codex', req, send);
+    if (method === 'POST' && path === SIM_PATHS.messages) {
+      const a = this.state.byAccessToken(bearer, now);
+      if (!a || a.provider !== 'anthropic') return send(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid bearer token' } });
+      const body = JSON.parse(req.body || '{}');
+      if (!KNOWN_MODELS.has(body.model)) return send(404, { type: 'error', error: { type: 'not_found_error', message: `model: ${body.model}` } });
+      if (a.windowResetAt === null || a.windowResetAt <= now) a.windowResetAt = now + FIVE_HOURS;
+      a.messages++;
+      const reset = String(Math.floor(a.windowResetAt / 1000));
+      return send(
+        200,
+        { id: `msg_${a.messages}`, type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text: '4' }], usage: { input_tokens: 12, output_tokens: 1 } },
+        {
+          'anthropic-ratelimit-unified-status': 'allowed',
+          'anthropic-ratelimit-unified-reset': reset,
+          'anthropic-ratelimit-unified-5h-status': 'allowed',
+          'anthropic-ratelimit-unified-5h-reset': reset,
+          'anthropic-ratelimit-unified-5h-utilization': '0.01',
+          'anthropic-ratelimit-unified-7d-status': 'allowed',
+          'anthropic-ratelimit-unified-7d-reset': String(Math.floor((now + 7 * 86_400_000) / 1000)),
+          'anthropic-ratelimit-unified-7d-utilization': '0.10',
+          'anthropic-ratelimit-unified-representative-claim': 'five_hour',
+        },
+      );
+    }
+    if (method === 'GET' && path === SIM_PATHS.anthropicUsage) {
+      const a = this.state.byAccessToken(bearer, now);
+      if (!a || a.provider !== 'anthropic') return send(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid bearer token' } });
+      const resets = new Date(a.windowResetAt ?? now + FIVE_HOURS).toISOString();
+      return send(200, {
+        five_hour: { utilization: 42.0, resets_at: resets },
+        seven_day: { utilization: 10.0, resets_at: new Date(now + 7 * 86_400_000).toISOString() },
+        seven_day_opus: null,
+        seven_day_oauth_apps: null,
+      });
+    }
+    if (method === 'GET' && path === SIM_PATHS.wham) {
+      const a = this.state.byAccessToken(bearer, now);
+      if (!a || a.provider !== 'codex') return send(401, { detail: 'Unauthorized' });
+      if (req.headers['chatgpt-account-id'] !== a.accountId) return send(403, { detail: 'account mismatch' });
+      const win = (pct: number, secs: number) => ({ used_percent: pct, limit_window_seconds: secs, reset_after_seconds: secs / 2, reset_at: Math.floor(now / 1000) + secs / 2 });
+      return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: win(12, 18000), secondary_window: win(30, 604800) }, credits: null });
+    }
+    if (method === 'POST' && path === SIM_PATHS.grokRateLimits) {
+      const cookie = String(req.headers.cookie ?? '');
+      const sso = /(?:^|;\s*)sso=([^;]+)/.exec(cookie)?.[1];
+      const g = sso ? this.state.grok.get(sso) : undefined;
+      if (!g) return send(401, { code: 16, message: 'Unauthenticated' });
+      if (g.blocked) return send(403, { code: 7, message: 'User is blocked', details: [] });
+      const body = JSON.parse(req.body || '{}');
+      const heavy = /heavy/.test(String(body.modelName));
+      return send(200, {
+        windowSizeSeconds: 7200,
+        remainingQueries: heavy ? g.heavyRemaining : g.normalRemaining,
+        totalQueries: heavy ? 20 : 140,
+        lowEffortRateLimits: null,
+        highEffortRateLimits: null,
+      });
+    }
+    send(404, { error: { type: 'not_found_error', message: `no route ${method} ${path}` } });
+  }
+
+  private token(provider: SimProvider, req: LoggedRequest, send: (s: number, b: unknown) => void): void {
+    const type = String(req.headers['content-type'] ?? '');
+    const body: Record<string, string> = type.includes('application/x-www-form-urlencoded')
+      ? Object.fromEntries(new URLSearchParams(req.body))
+      : JSON.parse(req.body || '{}');
+    if (body.grant_type !== 'refresh_token') return send(400, { error: 'unsupported_grant_type' });
+    const r = this.state.refresh(provider, body.refresh_token ?? '', Date.now());
+    if (!r.ok) {
+      if (provider === 'codex') return send(401, { error: { code: r.reason === 'reused' ? 'refresh_token_reused' : 'refresh_token_invalidated', message: 'Your refresh token is not valid.' } });
+      return send(400, { error: 'invalid_grant', error_description: r.reason === 'reused' ? 'Refresh token has already been used' : 'Invalid refresh token' });
+    }
+    const a = r.account;
+    if (provider === 'anthropic') {
+      return send(200, {
+        access_token: r.accessToken,
+        refresh_token: r.refreshToken,
+        token_type: 'Bearer',
+        expires_in: this.state.anthropicTtlS,
+        account: { uuid: a.accountId, email_address: a.email },
+        organization: { uuid: 'org-1', name: 'Sim Org' },
+      });
+    }
+    send(200, { id_token: this.state.idToken(a, Date.now()), access_token: r.accessToken, refresh_token: r.refreshToken });
+  }
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The upstreams' memory: which tokens and cookies are live, rotation, usage windows and query counts.
+ * Kept apart from the HTTP layer so its rules read like providers.md.
+ */
+export type SimProvider = 'anthropic' | 'codex';
+
+export interface SimOAuthAccount {
+  provider: SimProvider;
+  email: string;
+  accountId: string;
+  plan: string;
+  /** the one refresh token that works now */
+  refreshToken: string;
+  accessTokens: Map<string, number>;
+  /** anthropic: when the current 5-hour window resets (ms), null = none running */
+  windowResetAt: number | null;
+  messages: number;
+}
+
+export interface SimGrokAccount {
+  sso: string;
+  ssoRw: string;
+  normalRemaining: number;
+  heavyRemaining: number;
+  blocked: boolean;
+}
+
+const rand = (n = 24) => randomBytes(n).toString('base64url');
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+export class SimState {
+  /** every refresh token ever issued -> its account; rotated ones stay here to detect reuse */
+  readonly refreshTokens = new Map<string, SimOAuthAccount>();
+  readonly accessTokens = new Map<string, SimOAuthAccount>();
+  readonly grok = new Map<string, SimGrokAccount>();
+  readonly oauth: SimOAuthAccount[] = [];
+  /** counters tests assert on */
+  refreshCalls = 0;
+  refreshReuses = 0;
+  /** lifetimes the simulator hands out */
+  anthropicTtlS = 28_800;
+  codexTtlS = 864_000;
+
+  private accessToken(a: SimOAuthAccount, now: number): { token: string; expiresAt: number } {
+    const ttl = a.provider === 'anthropic' ? this.anthropicTtlS : this.codexTtlS;
+    const expiresAt = now + ttl * 1000;
+    const token =
+      a.provider === 'anthropic'
+        ? `sk-ant-oat01-${rand()}`
+        : `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+            exp: Math.floor(expiresAt / 1000),
+            iat: Math.floor(now / 1000),
+            email: a.email,
+            'https://api.openai.com/auth': { chatgpt_account_id: a.accountId, chatgpt_plan_type: a.plan, chatgpt_user_id: `user-${a.accountId}` },
+          })}.${rand(16)}`;
+    a.accessTokens.set(token, expiresAt);
+    this.accessTokens.set(token, a);
+    return { token, expiresAt };
+  }
+
+  idToken(a: SimOAuthAccount, now: number): string {
+    return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+      exp: Math.floor(now / 1000) + 3600,
+      email: a.email,
+      'https://api.openai.com/auth': { chatgpt_account_id: a.accountId, chatgpt_plan_type: a.plan },
+    })}.${rand(16)}`;
+  }
+
+  private newRefreshToken(a: SimOAuthAccount): string {
+    const t = a.provider === 'anthropic' ? `sk-ant-ort01-${rand()}` : `rt_${rand()}`;
+    a.refreshToken = t;
+    this.refreshTokens.set(t, a);
+    return t;
+  }
+
+  /** Registers an account and returns the credentials a login would have produced. */
+  addOAuth(provider: SimProvider, email: string, now: number, plan = provider === 'anthropic' ? 'max' : 'plus') {
+    const a: SimOAuthAccount = {
+      provider,
+      email,
+      accountId: `acct-${rand(6)}`,
+      plan,
+      refreshToken: '',
+      accessTokens: new Map(),
+      windowResetAt: null,
+      messages: 0,
+    };
+    this.oauth.push(a);
+    const access = this.accessToken(a, now);
+    const refreshToken = this.newRefreshToken(a);
+    return { account: a, accessToken: access.token, refreshToken, expiresAt: access.expiresAt, idToken: this.idToken(a, now) };
+  }
+
+  addGrok(normal = 95, heavy = 18): SimGrokAccount {
+    const g: SimGrokAccount = { sso: `eyJ${rand(30)}`, ssoRw: `eyJ${rand(30)}`, normalRemaining: normal, heavyRemaining: heavy, blocked: false };
+    this.grok.set(g.sso, g);
+    return g;
+  }
+
+  /**
+   * The refresh grant. Rotation: the presented token must be the account's current one; any older one is a
+   * reuse, and the answer is the provider's permanent error.
+   */
+  refresh(provider: SimProvider, token: string, now: number):
+    | { ok: true; account: SimOAuthAccount; accessToken: string; refreshToken: string; expiresAt: number }
+    | { ok: false; reason: 'unknown' | 'reused' } {
+    this.refreshCalls++;
+    const a = this.refreshTokens.get(token);
+    if (!a || a.provider !== provider) return { ok: false, reason: 'unknown' };
+    if (a.refreshToken !== token) {
+      this.refreshReuses++;
+      return { ok: false, reason: 'reused' };
+    }
+    const access = this.accessToken(a, now);
+    return { ok: true, account: a, accessToken: access.token, refreshToken: this.newRefreshToken(a), expiresAt: access.expiresAt };
+  }
+
+  /** The account behind a live (unexpired) access token. */
+  byAccessToken(token: string | undefined, now: number): SimOAuthAccount | null {
+    if (!token) return null;
+    const a = this.accessTokens.get(token);
+    if (!a) return null;
+    const exp = a.accessTokens.get(token)!;
+    return exp > now ? a : null;
+  }
+}

@@ -1,0 +1,192 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Account, AccountPatch } from '../core/types.js';
+import { registerSecret } from '../util/secrets.js';
+import { parseAccount, secretsOf } from './account-schema.js';
+import { writeFileAtomic } from './atomic.js';
+import { ID_PATTERN } from './home.js';
+import { lock, tryLock, type Release } from './lock.js';
+
+/**
+ * The only code that reads or writes account files. Files are read without a lock for planning; every
+ * write is read-modify-write of the raw JSON under the account's lock, so unknown fields and fields that
+ * another process changed survive.
+ */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export type RawAccount = Record<string, unknown>;
+
+export interface LoadedAccount {
+  account: Account;
+  raw: RawAccount;
+  file: string;
+}
+
+export interface FileProblem {
+  id: string;
+  file: string;
+  field: string | null;
+  message: string;
+}
+
+export function describeProblem(p: FileProblem): string {
+  return `${p.file}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+export interface LoadResult {
+  accounts: LoadedAccount[];
+  problems: FileProblem[];
+  warnings: string[];
+}
+
+export class AccountFileError extends Error {
+  constructor(readonly problem: FileProblem) {
+    super(describeProblem(problem));
+  }
+}
+
+/** Merges a patch into the raw document: credentials field by field, everything else replaced. */
+export function applyPatch(raw: RawAccount, patch: AccountPatch): RawAccount {
+  const out: RawAccount = { ...raw };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    if (k === 'credentials') out.credentials = { ...(raw.credentials as object), ...(v as object) };
+    else out[k] = v;
+  }
+  return out;
+}
+
+function modeWarning(path: string, mode: number, want: number): string | null {
+  if ((mode & 0o077) === 0) return null;
+  return `${path} is mode ${(mode & 0o777).toString(8)}; others can read it. Run: chmod ${want.toString(8)} ${path}`;
+}
+
+export class AccountStore {
+  readonly dir: string;
+  readonly lockDir: string;
+
+  constructor(readonly home: string) {
+    this.dir = join(home, 'accounts');
+    this.lockDir = join(home, 'locks');
+  }
+
+  fileOf(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+
+  /** Creates home, accounts/ and locks/ as 0700 (only when something is about to be written). */
+  ensureDirs(): void {
+    for (const d of [this.home, this.dir, this.lockDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  }
+
+  listIds(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+  }
+
+  /** Reads one file without a lock. Never modifies it, whatever is wrong with it. */
+  read(id: string, warnings?: string[]): LoadedAccount | FileProblem {
+    const file = this.fileOf(id);
+    const problem = (field: string | null, message: string): FileProblem => ({ id, file, field, message });
+    if (!ID_PATTERN.test(id)) return problem(null, `the file name is not a valid account id ([a-z0-9][a-z0-9._-]{0,63}); rename it`);
+    let text: string;
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return problem(null, code === 'ENOENT' ? `no such account file; run \`refresher status\` to list accounts` : `cannot open it (${code})`);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return problem(null, 'not a regular file');
+      if (st.size === 0) return problem(null, 'the file is empty; restore it from a backup or remove it');
+      if (st.size > MAX_FILE_BYTES) return problem(null, `the file is ${st.size} bytes, over the 1 MiB limit for an account file`);
+      const w = warnings && modeWarning(file, st.mode, 0o600);
+      if (w) warnings!.push(w);
+      const buf = Buffer.allocUnsafe(st.size);
+      let off = 0;
+      while (off < st.size) {
+        const n = readSync(fd, buf, off, st.size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      text = buf.toString('utf8', 0, off);
+    } finally {
+      closeSync(fd);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      return problem(null, `not valid JSON (${(e as Error).message}); fix or remove the file`);
+    }
+    const parsed = parseAccount(raw, id);
+    if ('problem' in parsed) return problem(parsed.problem.field, parsed.problem.message);
+    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    return { account: parsed.account, raw: raw as RawAccount, file };
+  }
+
+  loadAll(only?: ReadonlySet<string>): LoadResult {
+    const result: LoadResult = { accounts: [], problems: [], warnings: [] };
+    for (const d of [this.home, this.dir]) {
+      try {
+        const w = modeWarning(d, statSync(d).mode, 0o700);
+        if (w) result.warnings.push(w);
+      } catch {
+        /* a missing home just means no accounts yet */
+      }
+    }
+    for (const id of this.listIds()) {
+      if (only && !only.has(id)) continue;
+      const r = this.read(id, result.warnings);
+      if ('account' in r) result.accounts.push(r);
+      else result.problems.push(r);
+    }
+    return result;
+  }
+
+  /** Null when another live process holds the account. */
+  tryLock(id: string): Promise<Release | null> {
+    this.ensureDirs();
+    return tryLock(this.lockDir, this.fileOf(id), id);
+  }
+
+  lock(id: string, waitMs = 30_000): Promise<Release> {
+    this.ensureDirs();
+    return lock(this.lockDir, this.fileOf(id), id, waitMs);
+  }
+
+  /**
+   * Read-modify-write. The caller holds the account's lock. The current file is re-read so a field another
+   * writer changed is kept; a file that no longer validates is left untouched and reported.
+   */
+  async update(id: string, patch: AccountPatch): Promise<LoadedAccount> {
+    const current = this.read(id);
+    if (!('account' in current)) throw new AccountFileError(current);
+    return this.writeRaw(id, applyPatch(current.raw, patch));
+  }
+
+  /** Validates and writes a whole document. The caller holds the lock (or is creating the account). */
+  async writeRaw(id: string, raw: RawAccount): Promise<LoadedAccount> {
+    const doc = { version: 1, ...raw, id };
+    const parsed = parseAccount(doc, id);
+    if ('problem' in parsed) {
+      throw new AccountFileError({ id, file: this.fileOf(id), field: parsed.problem.field, message: `refusing to write: ${parsed.problem.message}` });
+    }
+    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    this.ensureDirs();
+    await writeFileAtomic(this.fileOf(id), JSON.stringify(doc, null, 2) + '\n');
+    return { account: parsed.account, raw: doc, file: this.fileOf(id) };
+  }
+
+  remove(id: string): void {
+    unlinkSync(this.fileOf(id));
+  }
+}
