@@ -1,0 +1,72 @@
+import { Simulator } from '../../src/sim/server.js';
+import { TempHome } from './home.js';
+
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+
+/**
+ * A simulator plus a home whose config points at it, and helpers that register an account with the
+ * simulator and write its file in one step. `secrets` collects every credential for leak checks.
+ */
+export class World {
+  readonly sim = new Simulator();
+  readonly home = new TempHome();
+  readonly secrets: string[] = [];
+
+  async start(extraConfig = 'request_delay_ms: 0\n'): Promise<this> {
+    await this.sim.start();
+    this.home.writeConfig(this.sim.configYaml(extraConfig));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.sim.stop();
+    this.home.cleanup();
+  }
+
+  anthropic(id: string, o: { expiresIn?: number; fields?: Record<string, unknown> } = {}) {
+    const now = Date.now();
+    const c = this.sim.state.addOAuth('anthropic', `${id}@example.com`, now);
+    this.secrets.push(c.accessToken, c.refreshToken);
+    this.home.writeAccount({
+      id,
+      provider: 'anthropic',
+      credentials: { accessToken: c.accessToken, refreshToken: c.refreshToken, expiresAt: now + (o.expiresIn ?? 6 * HOUR) },
+      rateLimitReset: now + 3 * HOUR,
+      quota: { checkedAt: now },
+      ...o.fields,
+    });
+    return c;
+  }
+
+  codex(id: string, o: { expiresIn?: number; fields?: Record<string, unknown> } = {}) {
+    const now = Date.now();
+    const c = this.sim.state.addOAuth('codex', `${id}@example.com`, now);
+    this.secrets.push(c.accessToken, c.refreshToken, c.idToken);
+    this.home.writeAccount({
+      id,
+      provider: 'codex',
+      credentials: { accessToken: c.accessToken, refreshToken: c.refreshToken, idToken: c.idToken, accountId: c.account.accountId, expiresAt: now + (o.expiresIn ?? 6 * HOUR) },
+      quota: { checkedAt: now },
+      ...o.fields,
+    });
+    return c;
+  }
+
+  grok(id: string, o: { fields?: Record<string, unknown>; normal?: number; heavy?: number } = {}) {
+    const g = this.sim.state.addGrok(o.normal, o.heavy);
+    this.secrets.push(g.sso, g.ssoRw);
+    this.home.writeAccount({ id, provider: 'grok', credentials: { sso: g.sso, ssoRw: g.ssoRw }, quota: { checkedAt: Date.now() }, ...o.fields });
+    return g;
+  }
+
+  args(...rest: string[]): string[] {
+    return ['--home', this.home.dir, ...rest];
+  }
+}
+
+export function expectNoSecrets(text: string, secrets: string[]): void {
+  for (const s of secrets) {
+    if (s && text.includes(s)) throw new Error(`a secret leaked into output: ${s.slice(0, 6)}… in:\n${text.slice(0, 2000)}`);
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { defaultConfig } from '../../src/config/types.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { parseDuration, parseNow } from '../../src/util/time.js';
+
+describe('durations', () => {
+  it.each([
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['1h', 3_600_000],
+    [120, 120_000],
+    ['45', 45_000],
+  ])('%s', (v, ms) => expect(parseDuration(v)).toBe(ms));
+  it.each(['soon', '-5m', '', true, null])('rejects %s', (v) => expect(parseDuration(v)).toBeNull());
+});
+
+describe('--now', () => {
+  it('reads ISO and epoch ms', () => {
+    expect(parseNow('2026-11-23T09:00:00Z')).toBe(Date.parse('2026-11-23T09:00:00Z'));
+    expect(parseNow('1763830000000')).toBe(1763830000000);
+  });
+  it('rejects junk with exit 2', () => expect(() => parseNow('tomorrow')).toThrow(/--now/));
+});
+
+describe('validateConfig', () => {
+  it('an empty document gives the defaults', () => {
+    expect(validateConfig(null)).toEqual({ config: defaultConfig(), problems: [] });
+  });
+  it('reads every key', () => {
+    const { config, problems } = validateConfig({
+      refresh_before_expiry: '30m',
+      quota_refresh_after_use: 7200,
+      concurrency: 16,
+      proxy_url: 'socks5h://u:p@127.0.0.1:1080',
+      providers: { anthropic: { token_url: 'http://127.0.0.1:9/t/', auto_refresh: false }, grok: { heavy_model: 'heavy' } },
+    });
+    expect(problems).toEqual([]);
+    expect(config.refreshBeforeExpiryMs).toBe(30 * 60_000);
+    expect(config.quotaRefreshAfterUseMs).toBe(7_200_000);
+    expect(config.concurrency).toBe(16);
+    expect(config.providers.anthropic.tokenUrl).toBe('http://127.0.0.1:9/t');
+    expect(config.providers.anthropic.autoRefresh).toBe(false);
+    expect(config.providers.grok.heavyModel).toBe('heavy');
+  });
+  it('reports every problem at once, as dot-paths', () => {
+    const { problems } = validateConfig({
+      refresh_before_expiry: 'soon',
+      concurrency: 0,
+      proxy_url: 'ftp://x',
+      bogus: 1,
+      retry_status_codes: [429, 'x'],
+      providers: { anthropic: { api_base: 'not a url', colour: 'red' }, mistral: {} },
+    });
+    const paths = problems.map((p) => p.split(':')[0]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'refresh_before_expiry',
+        'concurrency',
+        'proxy_url',
+        'bogus',
+        'retry_status_codes',
+        'providers.anthropic.api_base',
+        'providers.anthropic.colour',
+        'providers.mistral',
+      ]),
+    );
+    expect(problems).toHaveLength(8);
+  });
+  it('accounts.example.yaml is valid and documents the defaults', () => {
+    const doc = parse(readFileSync(new URL('../../accounts.example.yaml', import.meta.url), 'utf8'));
+    const { config, problems } = validateConfig(doc);
+    expect(problems).toEqual([]);
+    expect({ ...config, source: null }).toEqual(defaultConfig());
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/types.js';
+import { planAccount, planTick } from '../../src/core/planner.js';
+import type { Account } from '../../src/core/types.js';
+
+const NOW = Date.parse('2026-11-22T12:00:00Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+function acct(over: Partial<Account> & { provider?: Account['provider'] } = {}): Account {
+  const provider = over.provider ?? 'anthropic';
+  const credentials =
+    provider === 'grok'
+      ? { sso: 's', ssoRw: null }
+      : provider === 'codex'
+        ? { accessToken: 'a', refreshToken: 'r', expiresAt: NOW + 5 * HOUR, idToken: null, accountId: 'x' }
+        : { accessToken: 'a', refreshToken: 'r', expiresAt: NOW + 5 * HOUR };
+  return {
+    version: 1,
+    id: 'a1',
+    label: null,
+    email: null,
+    autoRefresh: true,
+    paused: false,
+    priority: 0,
+    status: 'active',
+    failedCount: 0,
+    lastFailure: null,
+    lastUsedAt: null,
+    lastRefreshAt: null,
+    rateLimitReset: NOW + HOUR,
+    quota: { checkedAt: NOW - MIN },
+    proxy: null,
+    endpoint: null,
+    provider,
+    credentials,
+    ...over,
+  } as Account;
+}
+
+const cfg = defaultConfig();
+const oauth = (expiresAt: number | null, refreshToken = 'r') => ({ accessToken: 'a', refreshToken, expiresAt });
+
+describe('planAccount: what is due', () => {
+  const cases: { name: string; account: Account; actions: string[]; reason?: RegExp }[] = [
+    { name: 'nothing due', account: acct(), actions: [] },
+    { name: 'token expires within 15m', account: acct({ credentials: oauth(NOW + 10 * MIN) }), actions: ['token'], reason: /expires in 10m/ },
+    { name: 'token exactly at the edge', account: acct({ credentials: oauth(NOW + 15 * MIN) }), actions: ['token'] },
+    { name: 'token just outside the edge', account: acct({ credentials: oauth(NOW + 15 * MIN + 1000) }), actions: [] },
+    { name: 'token already expired', account: acct({ credentials: oauth(NOW - HOUR) }), actions: ['token'], reason: /expired 1h ago/ },
+    { name: 'token expiry unknown', account: acct({ credentials: oauth(null) }), actions: ['token'], reason: /unknown/ },
+    { name: 'no refresh token: no token action', account: acct({ credentials: oauth(NOW - HOUR, '') }), actions: [] },
+    { name: 'window never started', account: acct({ rateLimitReset: null }), actions: ['window'], reason: /no usage window/ },
+    { name: 'window reset passed', account: acct({ rateLimitReset: NOW - MIN }), actions: ['window'] },
+    { name: 'window reset exactly now', account: acct({ rateLimitReset: NOW }), actions: ['window'] },
+    { name: 'window still running', account: acct({ rateLimitReset: NOW + MIN }), actions: [] },
+    { name: 'codex has no window', account: acct({ provider: 'codex', rateLimitReset: null }), actions: [] },
+    { name: 'quota: never checked', account: acct({ quota: null }), actions: ['quota'], reason: /no quota snapshot/ },
+    { name: 'quota: used 61m ago, checked before use', account: acct({ lastUsedAt: NOW - 61 * MIN, quota: { checkedAt: NOW - 2 * HOUR } }), actions: ['quota'] },
+    { name: 'quota: used 30m ago: not yet', account: acct({ lastUsedAt: NOW - 30 * MIN, quota: { checkedAt: NOW - 2 * HOUR } }), actions: [] },
+    { name: 'quota: checked after last use: not again', account: acct({ lastUsedAt: NOW - 3 * HOUR, quota: { checkedAt: NOW - 2 * HOUR } }), actions: [] },
+    { name: 'quota: never used and checked: never due', account: acct({ lastUsedAt: null, quota: { checkedAt: NOW - 48 * HOUR } }), actions: [] },
+    { name: 'token comes first', account: acct({ credentials: oauth(NOW - MIN), rateLimitReset: null, quota: null }), actions: ['token', 'window', 'quota'] },
+    { name: 'grok quota', account: acct({ provider: 'grok', lastUsedAt: NOW - 2 * HOUR, quota: { checkedAt: NOW - 3 * HOUR } }), actions: ['quota'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = planAccount(c.account, cfg, NOW);
+      expect(p.actions.map((a) => a.action)).toEqual(c.actions);
+      expect(p.skip).toBeNull();
+      if (c.reason) expect(p.actions[0]!.reason).toMatch(c.reason);
+    });
+  }
+});
+
+describe('planAccount: skips', () => {
+  const due = { credentials: oauth(NOW - MIN), rateLimitReset: null, quota: null };
+  const cases: { name: string; over: Partial<Account>; reason: string }[] = [
+    { name: 'expired', over: { status: 'expired' }, reason: 'expired' },
+    { name: 'paused', over: { paused: true }, reason: 'paused' },
+    { name: 'too many failures', over: { failedCount: 3 }, reason: 'too many failures (3/3)' },
+    { name: 'auto-refresh off', over: { autoRefresh: false }, reason: 'auto-refresh off' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = planAccount(acct({ ...due, ...c.over } as Partial<Account>), cfg, NOW);
+      expect(p.skip).toBe(c.reason);
+      expect(p.actions).toEqual([]);
+      expect(p.next).toBeNull();
+    });
+  }
+  it('two failures still run', () => {
+    expect(planAccount(acct({ ...due, failedCount: 2 } as Partial<Account>), cfg, NOW).actions.length).toBe(3);
+  });
+  it('provider switches turn off window and grok quota', () => {
+    const off = defaultConfig();
+    off.providers.anthropic.autoRefresh = false;
+    off.providers.grok.autoRefreshTokens = false;
+    expect(planAccount(acct({ rateLimitReset: null }), off, NOW).actions).toEqual([]);
+    expect(planAccount(acct({ provider: 'grok', quota: null }), off, NOW).actions).toEqual([]);
+  });
+});
+
+describe('planAccount: next due', () => {
+  it('is the soonest future action, with its reason', () => {
+    const p = planAccount(acct({ credentials: oauth(NOW + 2 * HOUR), rateLimitReset: NOW + HOUR }), cfg, NOW);
+    expect(p.next).toEqual({ action: 'window', at: NOW + HOUR, reason: 'usage window resets at 2026-11-22T13:00:00Z' });
+  });
+  it('token next due 15 minutes before expiry', () => {
+    const p = planAccount(acct({ credentials: oauth(NOW + HOUR), rateLimitReset: NOW + 2 * HOUR }), cfg, NOW);
+    expect(p.next).toMatchObject({ action: 'token', at: NOW + 45 * MIN });
+  });
+  it('quota next due an hour after last use', () => {
+    const p = planAccount(acct({ provider: 'grok', lastUsedAt: NOW - 20 * MIN, quota: { checkedAt: NOW - HOUR } }), cfg, NOW);
+    expect(p.next).toMatchObject({ action: 'quota', at: NOW + 40 * MIN });
+  });
+  it('is now when something is due', () => {
+    expect(planAccount(acct({ rateLimitReset: NOW - HOUR }), cfg, NOW).next).toMatchObject({ action: 'window', at: NOW });
+  });
+  it('is null when nothing can become due', () => {
+    expect(planAccount(acct({ provider: 'grok', lastUsedAt: null }), cfg, NOW).next).toBeNull();
+  });
+});
+
+describe('planTick', () => {
+  it('orders by priority then id, and lists skips', () => {
+    const accounts = [
+      acct({ id: 'b', rateLimitReset: null }),
+      acct({ id: 'a', rateLimitReset: null }),
+      acct({ id: 'z', priority: 5, rateLimitReset: null }),
+      acct({ id: 'p', paused: true }),
+    ];
+    const plan = planTick(accounts, cfg, NOW);
+    expect(plan.actions.map((a) => a.account)).toEqual(['z', 'a', 'b']);
+    expect(plan.skipped).toEqual([{ account: 'p', reason: 'paused' }]);
+  });
+  it('uses refresh_before_expiry from the config', () => {
+    const c = defaultConfig();
+    c.refreshBeforeExpiryMs = 2 * HOUR;
+    expect(planTick([acct({ credentials: oauth(NOW + 90 * MIN) })], c, NOW).actions.map((a) => a.action)).toEqual(['token']);
+    expect(planTick([acct({ credentials: oauth(NOW + 90 * MIN) })], cfg, NOW).actions).toEqual([]);
+  });
+});
