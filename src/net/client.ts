@@ -1,5 +1,5 @@
 import { userAgent } from '../version.js';
-import { sendOnce, type HttpRequest, type HttpResponse } from './http.js';
+import { prepare, sendOnce, type HttpRequest, type HttpResponse } from './http.js';
 
 export interface ClientOptions {
   concurrency: number;
@@ -74,6 +74,7 @@ export class HttpClient {
   async request(req: HttpRequest, ro: RequestOptions): Promise<HttpResponse> {
     const host = new URL(req.url).host;
     const headers = { 'user-agent': userAgent(), ...req.headers };
+    await prepare(ro.proxy, this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
       await this.spaced(host);
       await this.slots.acquire();

@@ -30,11 +30,16 @@ export class NetworkError extends Error {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR', 'ETIMEDOUT_RESPONSE']);
 
 function describe(err: unknown): { code: string; message: string } {
-  let e = err as { code?: string; message?: string; cause?: unknown; name?: string };
+  let e = err as { code?: unknown; message?: string; cause?: unknown; name?: string };
   // undici wraps socket errors; the useful code is often on the cause.
-  while (e && !e.code && e.cause) e = e.cause as typeof e;
-  const code = e?.code ?? (e?.name === 'TimeoutError' || e?.name === 'AbortError' ? 'ABORT_ERR' : 'UNKNOWN');
-  return { code, message: e?.message ?? String(err) };
+  while (e && typeof e.code !== 'string' && e.cause && e.name !== 'TimeoutError') e = e.cause as typeof e;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { code: 'ABORT_ERR', message: e.message ?? '' };
+  return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: e?.message ?? String(err) };
+}
+
+/** Loads the HTTP stack and the proxy's dispatcher, so a request's start time is not spent importing. */
+export async function prepare(proxy: string | null, timeoutMs: number): Promise<void> {
+  await dispatcherFor(proxy, timeoutMs);
 }
 
 /** One request, no retries. Throws NetworkError; never puts headers or bodies in an error. */
@@ -61,7 +66,6 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
     if (err instanceof NetworkError) throw err;
     const { code, message } = describe(err);
     if (TIMEOUT_CODES.has(code)) throw new NetworkError('timeout', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
-    if (err instanceof NetworkError) throw err;
     throw new NetworkError('network', `cannot reach ${host}${via}: ${code === 'UNKNOWN' ? message : code}`);
   }
 }

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Simulator, SIM_PATHS } from '../../src/sim/server.js';
+import { AccountStore } from '../../src/store/store.js';
+import { parseJson, runCli } from '../support/cli.js';
+import { expectNoSecrets, HOUR, MIN, World } from '../support/fixtures.js';
+
+/** Skips, failures and how they count, retries, and broken files. */
+describe('tick: outcomes', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await new World().start();
+  });
+  afterEach(() => w.stop());
+
+  const tick = async (...extra: string[]) => {
+    const r = await runCli(w.args('tick', '--json', ...extra), { env: { LOG_LEVEL: 'info' } });
+    expectNoSecrets(r.stdout + r.stderr, w.secrets);
+    return { ...r, doc: parseJson(r) };
+  };
+
+  it('every skip rule, with its reason, and no request sent', async () => {
+    const due = { rateLimitReset: null, quota: null };
+    w.anthropic('expired-one', { expiresIn: -HOUR, fields: { ...due, status: 'expired' } });
+    w.anthropic('paused-one', { expiresIn: -HOUR, fields: { ...due, paused: true } });
+    w.anthropic('failing-one', { expiresIn: -HOUR, fields: { ...due, failedCount: 3 } });
+    w.anthropic('manual-one', { expiresIn: -HOUR, fields: { ...due, autoRefresh: false } });
+    w.anthropic('idle-one');
+    const r = await tick();
+    expect(r.code).toBe(0);
+    expect(r.doc.actions).toEqual([]);
+    expect(r.doc.skipped).toEqual([
+      { account: 'expired-one', reason: 'expired' },
+      { account: 'failing-one', reason: 'too many failures (3/3)' },
+      { account: 'manual-one', reason: 'auto-refresh off' },
+      { account: 'paused-one', reason: 'paused' },
+    ]);
+    expect(w.sim.requests).toHaveLength(0);
+    expect(r.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 1 not due, 4 skipped');
+  });
+
+  it('invalid_grant marks the account expired, and the next tick does not retry it', async () => {
+    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    w.sim.fault(SIM_PATHS.anthropicToken, { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } });
+    const r1 = await tick();
+    expect(r1.code).toBe(1);
+    expect(r1.doc.actions).toMatchObject([{ action: 'token', ok: false, failure: 'permanent' }]);
+    expect(r1.doc.skipped).toEqual([{ account: 'a1', reason: 'window: skipped because token failed' }]);
+    const doc = w.home.read('a1');
+    expect(doc.status).toBe('expired');
+    expect(doc.lastFailure.reason).toContain('needs login: run `refresher account add --login`');
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1); // a consumed token is never retried
+    const r2 = await tick();
+    expect(r2.code).toBe(0);
+    expect(r2.doc.skipped).toEqual([{ account: 'a1', reason: 'expired' }]);
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
+    const st = await runCli(w.args('status'));
+    expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
+  });
+
+  it('retries a 429 after Retry-After, then succeeds', async () => {
+    w.grok('g', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow down' } });
+    const r = await tick();
+    expect(r.code).toBe(0);
+    const sent = w.sim.requestsTo(SIM_PATHS.grokRateLimits);
+    expect(sent.map((s) => s.status)).toEqual([429, 200, 200]);
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(r.stderr).toMatch(/HTTP 429 from 127\.0\.0\.1:\d+; retry 1 in 1000 ms/);
+  });
+
+  it('does not retry when Retry-After is longer than max_retry_wait', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\nmax_retry_wait: 2s\n'));
+    w.grok('g', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 429, headers: { 'retry-after': '3600' }, body: { error: 'slow down' } });
+    const r = await tick();
+    expect(r.code).toBe(1);
+    expect(w.sim.requestsTo(SIM_PATHS.grokRateLimits)).toHaveLength(1);
+    expect(w.home.read('g').failedCount).toBe(1);
+  });
+
+  it('5xx, 529, timeouts and bad JSON count against the account; the file keeps its credentials', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\ntimeout_ms: 500\n'));
+    const c = w.anthropic('a-500', { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { status: 503, body: { error: 'unavailable' } });
+    const r = await tick('--account', 'a-500');
+    expect(r.code).toBe(1);
+    const doc = w.home.read('a-500');
+    expect(doc).toMatchObject({ failedCount: 1, lastFailure: { reason: 'token endpoint: HTTP 503 unavailable' } });
+    expect(doc.status ?? 'active').toBe('active');
+    expect(doc.credentials.refreshToken).toBe(c.refreshToken);
+
+    w.anthropic('a-529', { fields: { rateLimitReset: null, failedCount: 1 } });
+    w.sim.fault(SIM_PATHS.messages, { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+    await tick('--account', 'a-529');
+    expect(w.home.read('a-529')).toMatchObject({ failedCount: 2, lastFailure: { reason: 'messages: HTTP 529 (Overloaded)' } });
+
+    w.grok('g-slow', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { delayMs: 1500 });
+    await tick('--account', 'g-slow');
+    expect(w.home.read('g-slow')).toMatchObject({ failedCount: 1, lastFailure: { reason: expect.stringContaining('within 500 ms') } });
+
+    w.grok('g-junk', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 200, body: 'not json at all' });
+    await tick('--account', 'g-junk');
+    expect(w.home.read('g-junk')).toMatchObject({ failedCount: 1, quota: null });
+  });
+
+  it('after max_failures the account is skipped until a manual refresh succeeds', async () => {
+    w.grok('g', { fields: { quota: null, failedCount: 2 } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 500 });
+    expect((await tick()).code).toBe(1);
+    expect(w.home.read('g').failedCount).toBe(3);
+    expect((await tick()).doc.skipped).toEqual([{ account: 'g', reason: 'too many failures (3/3)' }]);
+    const r = await runCli(w.args('refresh', 'g', '--json'));
+    expect(r.code).toBe(0);
+    expect(parseJson(r).actions).toMatchObject([{ action: 'quota', ok: true }]);
+    expect(w.home.read('g')).toMatchObject({ failedCount: 0, lastFailure: null });
+  });
+
+  it('a connection refused is the network path: reported, exit 1, not counted', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\n').replace(/token_url: .*\/v1\/oauth\/token/, 'token_url: http://127.0.0.1:9/v1/oauth/token'));
+    w.anthropic('a1', { expiresIn: MIN });
+    const before = w.home.bytes('a1');
+    const r = await tick();
+    expect(r.code).toBe(1);
+    expect(r.doc.actions[0]).toMatchObject({ ok: false, failure: 'network', error: expect.stringMatching(/cannot reach 127\.0\.0\.1:9: ECONNREFUSED/) });
+    expect(w.home.bytes('a1').equals(before)).toBe(true);
+    expect(r.stderr).toContain('not counted against the account');
+  });
+
+  it('a corrupt file among good ones: named, untouched, exit 1, the others still run', async () => {
+    w.grok('good-1', { fields: { quota: null } });
+    w.home.writeRaw('broken', '{"id":"broken","provider":"grok", credentials');
+    w.grok('good-2', { fields: { quota: null } });
+    const before = w.home.bytes('broken');
+    const r = await tick();
+    expect(r.code).toBe(1);
+    expect(r.doc.actions.map((a: any) => [a.account, a.ok]).sort()).toEqual([
+      ['good-1', true],
+      ['good-2', true],
+    ]);
+    expect(r.doc.errors).toMatchObject([{ account: 'broken', error: expect.stringContaining(`${w.home.file('broken')}: not valid JSON`) }]);
+    expect(r.stderr).toContain(`${w.home.file('broken')}: not valid JSON`);
+    expect(w.home.bytes('broken').equals(before)).toBe(true);
+    const st = await runCli(w.args('status', '--json'));
+    expect(st.code).toBe(1);
+    expect(parseJson(st).find((x: any) => x.id === 'broken')).toMatchObject({ status: 'error' });
+  });
+
+  it('an account locked by another process is skipped as "in progress elsewhere"', async () => {
+    w.grok('g', { fields: { quota: null } });
+    const release = await new AccountStore(w.home.dir).tryLock('g');
+    try {
+      const r = await tick();
+      expect(r.code).toBe(0);
+      expect(r.doc.skipped).toEqual([{ account: 'g', reason: 'in progress elsewhere' }]);
+      expect(w.sim.requests).toHaveLength(0);
+    } finally {
+      await release!();
+    }
+  });
+
+  it('spaces requests to one host by request_delay_ms, without making another host wait', async () => {
+    const other = new Simulator();
+    await other.start();
+    try {
+      w.home.writeConfig(w.sim.configYaml('request_delay_ms: 400\nconcurrency: 4\n').replace(/token_url: .*\/v1\/oauth\/token/, `token_url: ${other.url}/v1/oauth/token`));
+      for (const id of ['g1', 'g2', 'g3']) w.grok(id, { fields: { quota: null } });
+      const c = other.state.addOAuth('anthropic', 'x@example.com', Date.now());
+      w.home.writeAccount({ id: 'a1', provider: 'anthropic', credentials: { accessToken: c.accessToken, refreshToken: c.refreshToken, expiresAt: Date.now() }, rateLimitReset: Date.now() + HOUR, quota: { checkedAt: Date.now() } });
+      const r = await tick();
+      expect(r.code).toBe(0);
+      const starts = w.sim.requestsTo(SIM_PATHS.grokRateLimits).map((x) => x.at);
+      expect(starts).toHaveLength(6);
+      // spacing is applied when a request leaves; arrival adds connection-setup jitter, hence the margin
+      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(300);
+      // the other host's request did not queue behind the six grok requests
+      expect(other.requestsTo(SIM_PATHS.anthropicToken)[0]!.at).toBeLessThan(starts[2]!);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('--account limits the run; an unknown id is a usage error (exit 2)', async () => {
+    w.grok('g1', { fields: { quota: null } });
+    w.grok('g2', { fields: { quota: null } });
+    const r = await tick('--account', 'g2');
+    expect(r.doc.actions.map((a: any) => a.account)).toEqual(['g2']);
+    const bad = await runCli(w.args('tick', '--account', 'nope'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('no account "nope"');
+  });
+});
