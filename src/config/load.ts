@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ExitError, EXIT_USAGE } from '../errors.js';
 import { defaultConfig, type Config } from './types.js';
 import { validateConfig } from './validate.js';
+import { cjs } from '../util/cjs.js';
 
 /**
  * `--config FILE`, else `<home>/config.yaml`. A missing default file means defaults; a missing explicit
@@ -18,7 +19,7 @@ export async function loadConfig(home: string, explicit?: string): Promise<Confi
     if (code === 'ENOENT' && !explicit) return defaultConfig();
     throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (${code ?? String(e)})`);
   }
-  const { parse } = await import('yaml');
+  const { parse } = cjs(await import('yaml'));
   let doc: unknown;
   try {
     doc = parse(text);

@@ -14,38 +14,37 @@ interface Candidate {
   dueAt: number;
   /** why it is due now */
   dueReason: string;
-  /** why it will be due at dueAt */
-  laterReason: string;
+  /** why it will be due at dueAt; built only when asked (formatting dates for 10,000 accounts adds up) */
+  laterReason: () => string;
 }
 
 function tokenCandidate(a: Account, cfg: Config, now: number): Candidate | null {
   if (!isOAuth(a) || !a.credentials.refreshToken) return null;
   const exp = a.credentials.expiresAt;
   const before = cfg.refreshBeforeExpiryMs;
-  if (exp === null) return { action: 'token', dueAt: -Infinity, dueReason: 'token expiry unknown', laterReason: '' };
+  if (exp === null) return { action: 'token', dueAt: -Infinity, dueReason: 'token expiry unknown', laterReason: () => '' };
+  const dueAt = exp - before;
   const dueReason =
-    exp <= now
-      ? `token expired ${formatSpan(now - exp)} ago`
-      : `token expires in ${formatSpan(exp - now)} (within ${formatSpan(before)})`;
-  return { action: 'token', dueAt: exp - before, dueReason, laterReason: `token expires at ${iso(exp)}` };
+    dueAt > now ? '' : exp <= now ? `token expired ${formatSpan(now - exp)} ago` : `token expires in ${formatSpan(exp - now)} (within ${formatSpan(before)})`;
+  return { action: 'token', dueAt, dueReason, laterReason: () => `token expires at ${iso(exp)}` };
 }
 
 function windowCandidate(a: Account, cfg: Config, now: number): Candidate | null {
   if (a.provider !== 'anthropic' || !cfg.providers.anthropic.autoRefresh) return null;
   const reset = a.rateLimitReset;
-  if (reset === null) return { action: 'window', dueAt: -Infinity, dueReason: 'no usage window started yet', laterReason: '' };
+  if (reset === null) return { action: 'window', dueAt: -Infinity, dueReason: 'no usage window started yet', laterReason: () => '' };
   return {
     action: 'window',
     dueAt: reset,
-    dueReason: `usage window reset ${formatSpan(now - reset)} ago`,
-    laterReason: `usage window resets at ${iso(reset)}`,
+    dueReason: reset > now ? '' : `usage window reset ${formatSpan(now - reset)} ago`,
+    laterReason: () => `usage window resets at ${iso(reset)}`,
   };
 }
 
 function quotaCandidate(a: Account, cfg: Config, now: number): Candidate | null {
   if (a.provider === 'grok' && !cfg.providers.grok.autoRefreshTokens) return null;
   const checkedAt = a.quota?.checkedAt ?? null;
-  if (checkedAt === null) return { action: 'quota', dueAt: -Infinity, dueReason: 'no quota snapshot yet', laterReason: '' };
+  if (checkedAt === null) return { action: 'quota', dueAt: -Infinity, dueReason: 'no quota snapshot yet', laterReason: () => '' };
   // The seed's rule: an hour after the LAST USE, and only if the snapshot predates that use.
   if (a.lastUsedAt === null || checkedAt >= a.lastUsedAt) return null;
   const after = cfg.quotaRefreshAfterUseMs;
@@ -53,8 +52,8 @@ function quotaCandidate(a: Account, cfg: Config, now: number): Candidate | null 
   return {
     action: 'quota',
     dueAt,
-    dueReason: `quota: last used ${formatSpan(now - a.lastUsedAt)} ago, refreshed ${formatSpan(after)} after use`,
-    laterReason: `quota: ${formatSpan(after)} after last use`,
+    dueReason: dueAt > now ? '' : `quota: last used ${formatSpan(now - a.lastUsedAt)} ago, refreshed ${formatSpan(after)} after use`,
+    laterReason: () => `quota: ${formatSpan(after)} after last use`,
   };
 }
 
@@ -65,6 +64,18 @@ export function skipReason(a: Account, cfg: Config): string | null {
   if (a.failedCount >= cfg.maxFailures) return `too many failures (${a.failedCount}/${cfg.maxFailures})`;
   if (!a.autoRefresh) return 'auto-refresh off';
   return null;
+}
+
+/** A NextDue whose reason is formatted on first read (JSON output and tables read it; a tick does not). */
+function lazyNext(c: Candidate): NextDue {
+  let reason: string | undefined;
+  return {
+    action: c.action,
+    at: c.dueAt,
+    get reason() {
+      return (reason ??= c.laterReason());
+    },
+  };
 }
 
 export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
@@ -80,7 +91,7 @@ export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
   if (due[0]) next = { action: due[0].action, at: Math.max(now, due[0].dueAt), reason: due[0].dueReason };
   else {
     const soonest = candidates.sort((x, y) => x.dueAt - y.dueAt)[0];
-    if (soonest) next = { action: soonest.action, at: soonest.dueAt, reason: soonest.laterReason };
+    if (soonest) next = lazyNext(soonest);
   }
   return { id: a.id, actions, skip: null, next };
 }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { cjs } from '../util/cjs.js';
 
 /**
  * One dispatcher per proxy URL (and one for direct), kept for the life of the process so connections are
@@ -17,7 +18,7 @@ export function dispatcherFor(proxy: string | null, timeoutMs: number): Promise<
 }
 
 async function create(proxy: string | null, timeoutMs: number): Promise<Dispatcher> {
-  const undici = await import('undici');
+  const undici = cjs(await import('undici'));
   const connect = { timeout: Math.min(timeoutMs, 10_000) };
   if (!proxy) return new undici.Agent({ connect, keepAliveTimeout: 10_000 });
   const scheme = new URL(proxy).protocol;

@@ -1,3 +1,4 @@
+import { cjs } from '../util/cjs.js';
 import { redactUrl } from '../util/secrets.js';
 import { dispatcherFor } from './dispatcher.js';
 
@@ -44,7 +45,7 @@ export async function prepare(proxy: string | null, timeoutMs: number): Promise<
 
 /** One request, no retries. Throws NetworkError; never puts headers or bodies in an error. */
 export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; proxy: string | null }): Promise<HttpResponse> {
-  const { request } = await import('undici');
+  const { request } = cjs(await import('undici'));
   const dispatcher = await dispatcherFor(opts.proxy, opts.timeoutMs);
   const host = new URL(req.url).host;
   const via = opts.proxy ? ` via proxy ${redactUrl(opts.proxy)}` : '';

@@ -1,5 +1,5 @@
-import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
+import { cjs } from '../util/cjs.js';
 
 /**
  * Per-account locks, shared by tick, refresh, account commands and serve. A lock is a directory made with
@@ -27,7 +27,11 @@ function options(lockDir: string, id: string, waitMs: number) {
 }
 
 /** Takes the lock, or returns null at once when another live process holds it. */
+// Loaded on first use: an idle tick takes no lock and should not pay for the library.
+const lib = async () => cjs(await import('proper-lockfile'));
+
 export async function tryLock(lockDir: string, file: string, id: string): Promise<Release | null> {
+  const lockfile = await lib();
   try {
     return await lockfile.lock(file, options(lockDir, id, 0));
   } catch (e) {
@@ -38,6 +42,7 @@ export async function tryLock(lockDir: string, file: string, id: string): Promis
 
 /** Waits up to waitMs for the lock. */
 export async function lock(lockDir: string, file: string, id: string, waitMs: number): Promise<Release> {
+  const lockfile = await lib();
   try {
     return await lockfile.lock(file, options(lockDir, id, waitMs));
   } catch (e) {

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BIN = new URL('../bin/refresher', import.meta.url).pathname;
+
+/** Wall time of one process run, in ms. */
+export function timeRun(args, env = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs the commands interleaved, `rounds` times, so drift on the machine hits all of them alike. */
+export function compare(commands, rounds) {
+  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (const [k, c] of Object.entries(commands)) timeRun(c.args, c.env); // warm the page cache
+  for (let i = 0; i < rounds; i++) for (const [k, c] of Object.entries(commands)) times[k].push(timeRun(c.args, c.env));
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+/** A home with `n` accounts, none of them due now. */
+export function idleHome(n, { config = false } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'refresher-bench-'));
+  mkdirSync(join(home, 'accounts'), { mode: 0o700 });
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    const id = `acct-${String(i).padStart(5, '0')}`;
+    const p = ['anthropic', 'codex', 'grok'][i % 3];
+    const credentials =
+      p === 'grok'
+        ? { sso: `eyJ-sso-${i}-xxxxxxxxxxxxxxxx`, ssoRw: `eyJ-ssorw-${i}-xxxxxxxxxxxxxx` }
+        : { accessToken: `sk-ant-oat01-${i}-xxxxxxxxxxxxxxxx`, refreshToken: `sk-ant-ort01-${i}-xxxxxxxxxxxxxx`, expiresAt: now + 6 * 3_600_000 };
+    const doc = { version: 1, id, provider: p, credentials, rateLimitReset: now + 3_600_000, quota: { checkedAt: now }, lastUsedAt: now - 60_000 };
+    writeFileSync(join(home, 'accounts', `${id}.json`), JSON.stringify(doc, null, 2), { mode: 0o600 });
+  }
+  if (config) writeFileSync(join(home, 'config.yaml'), 'refresh_before_expiry: 15m\nconcurrency: 4\nproviders:\n  grok:\n    heavy_model: grok-4-heavy\n', { mode: 0o600 });
+  return home;
+}

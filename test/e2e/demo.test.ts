@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
+
+describe('refresher demo', () => {
+  it('runs a real tick against the simulator and cleans up', async () => {
+    const r = await runCli(['demo'], { env: { LOG_LEVEL: 'info' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('== status before ==');
+    expect(r.stdout).toContain('== status after ==');
+    expect(r.stderr).toMatch(/\[tick\] token refreshed for work-max/);
+    expect(r.stderr).toMatch(/\[tick\] window started for work-max, resets/);
+    expect(r.stderr).toMatch(/\[tick\] Updated grok-1: normal=95, heavy=18/);
+    expect(r.stderr).toMatch(/\[tick\] 3 accounts refreshed, 0 failed, 1 not due, 1 skipped/);
+    const after = r.stdout.split('== status after ==')[1]!;
+    expect(after).toMatch(/grok-1\s+grok\s+active\s+-\s+-\s+normal 95, heavy 18/);
+    expect(after).toMatch(/work-max\s+anthropic\s+active\s+in 7h59m\s+in 4h59m/);
+    const home = /temporary home (\S+)/.exec(r.stdout)![1]!;
+    expect(existsSync(home)).toBe(false);
+  });
+});
