@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitError, EXIT_FAILED, EXIT_USAGE } from './errors.js';
+import { writeErr } from './log.js';
 import { redact } from './util/secrets.js';
 import { version } from './version.js';
 import type { GlobalOptions } from './commands/context.js';
@@ -84,9 +85,9 @@ try {
     process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
   }
   if (e instanceof ExitError) {
-    process.stderr.write(redact(`refresher: ${e.message}`) + '\n');
+    writeErr(redact(`refresher: ${e.message}`) + '\n');
     process.exit(e.code);
   }
-  process.stderr.write(redact(`refresher: unexpected error: ${(e as Error).stack ?? String(e)}`) + '\n');
+  writeErr(redact(`refresher: unexpected error: ${(e as Error).stack ?? String(e)}`) + '\n');
   process.exit(EXIT_FAILED);
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { redact } from './util/secrets.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -8,6 +9,18 @@ export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+}
+
+/**
+ * A direct write to fd 2: setting up process.stderr loads Node's whole stream stack, which is a visible
+ * part of an idle cron tick. A full pipe (EAGAIN) falls back to the stream.
+ */
+export function writeErr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    process.stderr.write(text);
+  }
 }
 
 export function isLogLevel(v: string): v is LogLevel {
@@ -25,7 +38,7 @@ export function createLogger(opts: { json?: boolean; prefix?: string } = {}): Lo
   const emit = (l: LogLevel, msg: string) => {
     if (ORDER[l] < ORDER[level]) return;
     const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
-    process.stderr.write(redact(`${prefix}${tag}${msg}`) + '\n');
+    writeErr(redact(`${prefix}${tag}${msg}`) + '\n');
   };
   return {
     debug: (m) => emit('debug', m),

@@ -1,6 +1,7 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport } from '../core/runner.js';
+import { idleFromCache, savePlanCache } from '../store/plan-cache.js';
 import { describeProblem } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 
@@ -26,12 +27,29 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     const missing = [...only].filter((id) => !known.has(id));
     if (missing.length) throw usageError(`no account ${missing.map((m) => `"${m}"`).join(', ')} in ${store.dir}; run \`refresher status\` to list accounts`);
   }
+  if (!only) {
+    // The common cron case: nothing changed and nothing is due yet. Answer without reading any account.
+    const idle = idleFromCache(store, cfg.fingerprint, now);
+    if (idle) {
+      for (const w of idle.warnings) log.warn(w);
+      const notDue = idle.accounts - idle.skipped.length;
+      if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
+      else log.info(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
+      if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [] });
+      return EXIT_OK;
+    }
+  }
   const loaded = store.loadAll(only);
   for (const w of loaded.warnings) log.warn(w);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
+  if (!only && !errors.length) {
+    const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint]));
+    const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: p.next?.at ?? null }]));
+    savePlanCache(store, cfg.fingerprint, entries, plan.skipped);
+  }
 
   if (o.dryRun) {
     if (o.json) printJson({ now, dryRun: true, actions: plan.actions, skipped: plan.skipped, errors });

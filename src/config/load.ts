@@ -1,23 +1,35 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError, EXIT_USAGE } from '../errors.js';
+import { readCache, statFingerprint, writeCache } from '../store/cache.js';
+import { cjs } from '../util/cjs.js';
+import { version } from '../version.js';
 import { defaultConfig, type Config } from './types.js';
 import { validateConfig } from './validate.js';
-import { cjs } from '../util/cjs.js';
+
+const CACHE = 'config.json';
 
 /**
  * `--config FILE`, else `<home>/config.yaml`. A missing default file means defaults; a missing explicit
- * file is an error. The YAML parser is imported only when there is a file, to keep idle ticks fast.
+ * file is an error. Parsing YAML costs more than an idle tick does, so the validated result is cached
+ * under <home>/cache and reused while the file's inode, size and times are unchanged.
  */
 export async function loadConfig(home: string, explicit?: string): Promise<Config> {
   const file = explicit ?? join(home, 'config.yaml');
+  const fp = statFingerprint(file);
+  if (fp === null) {
+    if (!explicit) return { ...defaultConfig(), fingerprint: `none:${file}:${version()}` };
+    throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (no such file)`);
+  }
+  const key = `${file}:${fp}:${version()}`;
+  const cached = readCache<{ key: string; config: Config }>(home, CACHE);
+  if (cached?.key === key) return cached.config;
+
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !explicit) return defaultConfig();
-    throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (${code ?? String(e)})`);
+    throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   const { parse } = cjs(await import('yaml'));
   let doc: unknown;
@@ -37,5 +49,8 @@ export async function loadConfig(home: string, explicit?: string): Promise<Confi
     );
   }
   config.source = file;
+  config.fingerprint = key;
+  // Only a home that exists gets a cache: reading a config must not create directories elsewhere.
+  if (statFingerprint(home) !== null) writeCache(home, CACHE, { key, config });
   return config;
 }

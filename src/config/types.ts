@@ -22,6 +22,8 @@ export interface GrokSettings {
 export interface Config {
   /** where the config came from, for messages; null = defaults only */
   source: string | null;
+  /** identifies the config file's content (inode, size, times) and the program version, for caches */
+  fingerprint: string;
   refreshBeforeExpiryMs: number;
   quotaRefreshAfterUseMs: number;
   maxFailures: number;
@@ -40,6 +42,7 @@ export interface Config {
 export function defaultConfig(): Config {
   return {
     source: null,
+    fingerprint: 'defaults',
     refreshBeforeExpiryMs: 15 * 60_000,
     quotaRefreshAfterUseMs: 60 * 60_000,
     maxFailures: 3,

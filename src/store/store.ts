@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Account, AccountPatch } from '../core/types.js';
 import { registerSecret } from '../util/secrets.js';
 import { parseAccount, secretsOf } from './account-schema.js';
-import { writeFileAtomic } from './atomic.js';
+import { fingerprint, type Fingerprint } from './cache.js';
 import { ID_PATTERN } from './home.js';
 import { lock, tryLock, type Release } from './lock.js';
 
@@ -20,6 +20,8 @@ export interface LoadedAccount {
   account: Account;
   raw: RawAccount;
   file: string;
+  /** the file's identity when it was read (see cache.ts); null for a document just written */
+  fingerprint: Fingerprint | null;
 }
 
 export interface FileProblem {
@@ -96,6 +98,7 @@ export class AccountStore {
     const problem = (field: string | null, message: string): FileProblem => ({ id, file, field, message });
     if (!ID_PATTERN.test(id)) return problem(null, `the file name is not a valid account id ([a-z0-9][a-z0-9._-]{0,63}); rename it`);
     let text: string;
+    let fp: Fingerprint;
     let fd: number;
     try {
       fd = openSync(file, 'r');
@@ -105,6 +108,7 @@ export class AccountStore {
     }
     try {
       const st = fstatSync(fd);
+      fp = fingerprint(st);
       if (!st.isFile()) return problem(null, 'not a regular file');
       if (st.size === 0) return problem(null, 'the file is empty; restore it from a backup or remove it');
       if (st.size > MAX_FILE_BYTES) return problem(null, `the file is ${st.size} bytes, over the 1 MiB limit for an account file`);
@@ -130,19 +134,35 @@ export class AccountStore {
     const parsed = parseAccount(raw, id);
     if ('problem' in parsed) return problem(parsed.problem.field, parsed.problem.message);
     for (const s of secretsOf(parsed.account)) registerSecret(s);
-    return { account: parsed.account, raw: raw as RawAccount, file };
+    return { account: parsed.account, raw: raw as RawAccount, file, fingerprint: fp };
   }
 
-  loadAll(only?: ReadonlySet<string>): LoadResult {
-    const result: LoadResult = { accounts: [], problems: [], warnings: [] };
+  /** Warnings for a home or accounts directory that others can read. */
+  dirWarnings(): string[] {
+    const out: string[] = [];
     for (const d of [this.home, this.dir]) {
       try {
         const w = modeWarning(d, statSync(d).mode, 0o700);
-        if (w) result.warnings.push(w);
+        if (w) out.push(w);
       } catch {
         /* a missing home just means no accounts yet */
       }
     }
+    return out;
+  }
+
+  /** Mode warning and fingerprint of one file without reading it; null when it cannot be stat'ed. */
+  statOne(id: string): { fingerprint: Fingerprint; warning: string | null } | null {
+    try {
+      const st = statSync(this.fileOf(id));
+      return { fingerprint: fingerprint(st), warning: modeWarning(this.fileOf(id), st.mode, 0o600) };
+    } catch {
+      return null;
+    }
+  }
+
+  loadAll(only?: ReadonlySet<string>): LoadResult {
+    const result: LoadResult = { accounts: [], problems: [], warnings: this.dirWarnings() };
     for (const id of this.listIds()) {
       if (only && !only.has(id)) continue;
       const r = this.read(id, result.warnings);
@@ -182,8 +202,10 @@ export class AccountStore {
     }
     for (const s of secretsOf(parsed.account)) registerSecret(s);
     this.ensureDirs();
+    // fs/promises and crypto are loaded on the first write: an idle tick never writes.
+    const { writeFileAtomic } = await import('./atomic.js');
     await writeFileAtomic(this.fileOf(id), JSON.stringify(doc, null, 2) + '\n');
-    return { account: parsed.account, raw: doc, file: this.fileOf(id) };
+    return { account: parsed.account, raw: doc, file: this.fileOf(id), fingerprint: null };
   }
 
   remove(id: string): void {

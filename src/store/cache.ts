@@ -1,0 +1,47 @@
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Small derived files under <home>/cache that let an idle cron tick skip work: the parsed config, and each
+ * account's next due time. They are only ever trusted while the files they were derived from are
+ * unchanged (same inode, size, mtime and ctime) and the program version is the same; anything else falls
+ * back to reading everything. Losing them costs time, never correctness, so they are written without fsync.
+ */
+export type Fingerprint = string;
+
+export function fingerprint(st: Stats): Fingerprint {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+export function cacheFile(home: string, name: string): string {
+  return join(home, 'cache', name);
+}
+
+export function readCache<T>(home: string, name: string): T | null {
+  try {
+    return JSON.parse(readFileSync(cacheFile(home, name), 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+export function writeCache(home: string, name: string, value: unknown): void {
+  try {
+    mkdirSync(join(home, 'cache'), { recursive: true, mode: 0o700 });
+    const file = cacheFile(home, name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    /* a cache that cannot be written only costs time */
+  }
+}
+
+/** The fingerprint of a file, or null when it does not exist. */
+export function statFingerprint(file: string): Fingerprint | null {
+  try {
+    return fingerprint(statSync(file));
+  } catch {
+    return null;
+  }
+}
