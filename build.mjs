@@ -35,7 +35,7 @@ const builtinsAsRequire = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/cli.ts', 'src/sim-entry.ts'],
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,0 +1,59 @@
+// Throughput of a busy tick: 1,000 due grok accounts (2,000 requests: normal and heavy) against the simulator
+// with 50 ms latency per request, request_delay_ms 0, concurrency 16. Ideal: 2000 x 50 ms / 16 = 6.25 s.
+// Goal: wall time <= 1.3x the ideal. Also peak RSS of the tick process.
+// With PROXY=socks5h://127.0.0.1:PORT (or any proxy URL), the same run goes through that proxy.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Simulator } from '../dist/sim-entry.js';
+import { BIN } from './util.mjs';
+
+const N = Number(process.env.ACCOUNTS ?? 1000);
+const LATENCY = 50;
+const CONCURRENCY = 16;
+
+export async function busyRun({ proxy = null, accounts = N } = {}) {
+  const sim = new Simulator();
+  sim.latencyMs = LATENCY;
+  await sim.start();
+  const home = mkdtempSync(join(tmpdir(), 'refresher-busy-'));
+  try {
+    mkdirSync(join(home, 'accounts'), { mode: 0o700 });
+    const extra = `request_delay_ms: 0\nconcurrency: ${CONCURRENCY}\n${proxy ? `proxy_url: ${proxy}\n` : ''}`;
+    writeFileSync(join(home, 'config.yaml'), sim.configYaml(extra), { mode: 0o600 });
+    for (let i = 0; i < accounts; i++) {
+      const g = sim.state.addGrok();
+      const id = `grok-${String(i).padStart(4, '0')}`;
+      const doc = { version: 1, id, provider: 'grok', credentials: { sso: g.sso, ssoRw: g.ssoRw }, quota: null };
+      writeFileSync(join(home, 'accounts', `${id}.json`), JSON.stringify(doc), { mode: 0o600 });
+    }
+    const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+    const args = [process.execPath, BIN, 'tick', '--json', '--home', home];
+    const t0 = process.hrtime.bigint();
+    const { code, stdout, stderr } = await new Promise((resolve) => {
+      const child = timeBin ? spawn(timeBin, ['-f', 'MAXRSS_KB=%M', ...args]) : spawn(args[0], args.slice(1));
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const doc = JSON.parse(stdout);
+    const ok = doc.actions.filter((a) => a.ok).length;
+    const rss = /MAXRSS_KB=(\d+)/.exec(stderr)?.[1];
+    return { code, wallMs, ok, requests: sim.requests.length, rssMb: rss ? Number(rss) / 1024 : null };
+  } finally {
+    await sim.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const ideal = ((2 * N * LATENCY) / CONCURRENCY) / 1000;
+  const r = await busyRun({ proxy: process.env.PROXY ?? null });
+  console.log(`accounts ${N}, requests ${r.requests}, ok ${r.ok}, exit ${r.code}`);
+  console.log(`wall ${(r.wallMs / 1000).toFixed(2)} s, ideal ${ideal.toFixed(2)} s, ratio ${(r.wallMs / 1000 / ideal).toFixed(2)}x (goal <= 1.3x)`);
+  console.log(`peak RSS ${r.rssMb ? r.rssMb.toFixed(0) + ' MB' : 'unknown (/usr/bin/time missing)'}`);
+}
