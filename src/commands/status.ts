@@ -1,8 +1,8 @@
-import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { EXIT_OK } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { Account, AccountPlan, Quota } from '../core/types.js';
 import { describeProxy } from '../net/proxy.js';
-import { describeProblem } from '../store/store.js';
+import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 import { renderTable, type Cell } from '../render/table.js';
 import { relative } from '../util/time.js';
@@ -82,7 +82,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     });
     for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
     printJson(rows);
-    return loaded.problems.length ? EXIT_FAILED : EXIT_OK;
+    return problemsExitCode(loaded.problems);
   }
 
   const header = ['id', 'provider', 'state', 'token expires', 'window resets', 'quota', 'last used', 'failures', 'next due'];
@@ -116,5 +116,5 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
   const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
   process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor }));
-  return loaded.problems.length ? EXIT_FAILED : EXIT_OK;
+  return problemsExitCode(loaded.problems);
 }

@@ -2,7 +2,7 @@ import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport } from '../core/runner.js';
 import { idleFromCache, savePlanCache } from '../store/plan-cache.js';
-import { describeProblem } from '../store/store.js';
+import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface TickOptions {
@@ -59,7 +59,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
       const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
       log.info(`[tick] dry run: ${plan.actions.length} actions due, ${plan.skipped.length} skipped, ${idle} not due`);
     }
-    return errors.length ? EXIT_FAILED : EXIT_OK;
+    return problemsExitCode(loaded.problems);
   }
 
   let actions: ActionReport[] = [];
@@ -80,5 +80,5 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
       (plan.skipped.length ? `, ${plan.skipped.length} skipped` : ''),
   );
   if (o.json) printJson({ now, dryRun: false, actions, skipped, errors });
-  return failedIds.size || errors.length ? EXIT_FAILED : EXIT_OK;
+  return Math.max(problemsExitCode(loaded.problems), failedIds.size ? EXIT_FAILED : EXIT_OK);
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { HttpClient } from '../net/client.js';
 import { closeDispatchers } from '../net/dispatcher.js';
 import { NetworkError } from '../net/http.js';
+import { ProxyPool } from '../net/pool.js';
 import { chooseProxy } from '../net/proxy.js';
 import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
@@ -72,8 +73,12 @@ function laneOf(item: WorkItem, accounts: Map<string, Account>, cfg: Config): st
   return new URL(url).host;
 }
 
+/** A 403 block of a pool proxy: fetch a fresh proxy and try again, at most this many times. */
+const POOL_RETRIES = 2;
+
 export class Runner {
   private readonly http: HttpClient;
+  private readonly pool: ProxyPool | null;
   readonly report: RunReport = { actions: [], skipped: [] };
 
   constructor(private readonly o: RunOptions) {
@@ -86,6 +91,39 @@ export class Runner {
       timeoutMs: o.cfg.timeoutMs,
       onRetry: (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`),
     });
+    this.pool = o.cfg.proxyPoolUrl ? new ProxyPool(o) : null;
+  }
+
+  /** The account's proxy; the pool is asked only for accounts that would use it. */
+  private async proxyFor(a: Account): Promise<{ url: string | null; fromPool: boolean }> {
+    const poolUrl = !a.proxy && this.pool ? await this.pool.get() : null;
+    const c = chooseProxy(a, this.o.cfg, poolUrl);
+    return { url: c.url, fromPool: c.source === 'pool' };
+  }
+
+  /** One action, with the pool's answer to a blocked proxy. Network errors become outcomes. */
+  private async attempt(account: Account, action: ActionKind): Promise<Outcome> {
+    const fn = adapters[account.provider][action];
+    if (!fn) return { kind: 'transient', reason: `${action} does not apply to ${account.provider}` };
+    let proxy = await this.proxyFor(account);
+    for (let n = 0; ; n++) {
+      let outcome: Outcome;
+      try {
+        outcome = await fn({ account, cfg: this.o.cfg, http: this.http, proxy: proxy.url, now: this.o.now, log: this.o.log });
+      } catch (e) {
+        if (!(e instanceof NetworkError)) throw e;
+        outcome = e.kind === 'timeout' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
+      }
+      if (outcome.kind === 'network' && outcome.blocked && proxy.fromPool && n < POOL_RETRIES) {
+        const next = await this.pool!.replace(proxy.url!);
+        if (next && next !== proxy.url) {
+          this.o.log.info(`[tick] ${account.id}: blocked through the pool's proxy; retrying through a fresh one`);
+          proxy = { url: next, fromPool: true };
+          continue;
+        }
+      }
+      return outcome;
+    }
   }
 
   async run(items: WorkItem[], accounts: Account[]): Promise<RunReport> {
@@ -160,24 +198,13 @@ export class Runner {
   }
 
   private async runActions(loaded: LoadedAccount, actions: PlannedAction[]): Promise<void> {
-    const { store, cfg, log } = this.o;
+    const { store, log } = this.o;
     let current = loaded;
     for (let i = 0; i < actions.length; i++) {
       const planned = actions[i]!;
       const account = current.account;
       const started = Date.now();
-      const fn = adapters[account.provider][planned.action];
-      let outcome: Outcome;
-      if (!fn) outcome = { kind: 'transient', reason: `${planned.action} does not apply to ${account.provider}` };
-      else {
-        try {
-          const proxy = chooseProxy(account, cfg).url;
-          outcome = await fn({ account, cfg, http: this.http, proxy, now: this.o.now, log });
-        } catch (e) {
-          if (!(e instanceof NetworkError)) throw e;
-          outcome = e.kind === 'timeout' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
-        }
-      }
+      const outcome = await this.attempt(account, planned.action);
       const patch = outcomePatch(account, outcome, this.o.now());
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {

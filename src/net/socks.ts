@@ -24,7 +24,11 @@ export function socksDispatcher(proxy: string, timeoutMs: number): Agent {
     const open = async (): Promise<Socket> => {
       const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
       let host = opts.hostname;
-      if (!remoteDns && isIP(host) === 0) host = (await lookup(host)).address;
+      if (!remoteDns && isIP(host) === 0) {
+        // Many SOCKS servers only reach IPv4; prefer an IPv4 address when the name has one.
+        const all = await lookup(host, { all: true });
+        host = (all.find((a) => a.family === 4) ?? all[0]!).address;
+      }
       const { socket } = await SocksClient.createConnection({
         proxy: proxyOpts,
         command: 'connect',

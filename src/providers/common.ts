@@ -37,8 +37,16 @@ function brief(text: unknown): string {
   return typeof text === 'string' ? text.replace(/\s+/g, ' ').slice(0, 120) : '';
 }
 
+/** A 403 with an HTML page (a Cloudflare-style block): the network path is blocked, not the account. */
+export function blockedPath(what: string, res: HttpResponse): Outcome | null {
+  if (res.status !== 403 || !isHtml(res)) return null;
+  return { kind: 'network', blocked: true, reason: `${what}: HTTP 403 with an HTML page: the network path (IP or proxy) is blocked, not the account` };
+}
+
 /** A failed token response as an Outcome. Never includes the request or the raw body. */
 export function tokenFailure(res: HttpResponse): Outcome {
+  const blocked = blockedPath('token endpoint', res);
+  if (blocked) return blocked;
   const body = parseJsonObject(res);
   const code = oauthErrorCode(body);
   const desc = brief(body?.error_description ?? body?.error?.message);
@@ -49,6 +57,8 @@ export function tokenFailure(res: HttpResponse): Outcome {
 
 /** Any other unexpected status: 5xx, 529, 4xx. */
 export function httpFailure(what: string, res: HttpResponse): Outcome {
+  const blocked = blockedPath(what, res);
+  if (blocked) return blocked;
   const body = parseJsonObject(res);
   const msg = brief(body?.error?.message ?? body?.message ?? body?.error);
   return { kind: 'transient', reason: `${what}: HTTP ${res.status}${msg ? ` (${msg})` : ''}` };

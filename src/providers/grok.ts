@@ -1,6 +1,6 @@
 import type { GrokAccount } from '../core/types.js';
 import type { HttpResponse } from '../net/http.js';
-import { badJson, httpFailure, isHtml, json, num, parseJsonObject } from './common.js';
+import { badJson, httpFailure, json, num, parseJsonObject } from './common.js';
 import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';
 
 function cookie(ctx: ProviderContext): string {
@@ -13,9 +13,6 @@ function failure(res: HttpResponse): Outcome {
   const body = parseJsonObject(res);
   if (body && (body.code === 7 || /user is blocked/i.test(String(body.message ?? '')))) {
     return { kind: 'permanent', reason: 'grok says the user is blocked (code 7): add a fresh sso cookie with `refresher account add grok`' };
-  }
-  if (res.status === 403 && isHtml(res)) {
-    return { kind: 'network', blocked: true, reason: 'rate-limits: HTTP 403 with an HTML page: the network path (IP) is blocked, not the account' };
   }
   return httpFailure('rate-limits', res);
 }

@@ -29,6 +29,15 @@ export interface FileProblem {
   file: string;
   field: string | null;
   message: string;
+  /** a setting (proxy, endpoint) rather than data is wrong: a config error, exit 2 */
+  config?: boolean;
+}
+
+const SETTING_FIELDS = new Set(['proxy', 'endpoint']);
+
+/** Exit code for unreadable files: 2 when one holds a bad setting, else 1. */
+export function problemsExitCode(problems: readonly FileProblem[]): number {
+  return problems.some((p) => p.config) ? 2 : problems.length ? 1 : 0;
 }
 
 export function describeProblem(p: FileProblem): string {
@@ -132,7 +141,7 @@ export class AccountStore {
       return problem(null, `not valid JSON (${(e as Error).message}); fix or remove the file`);
     }
     const parsed = parseAccount(raw, id);
-    if ('problem' in parsed) return problem(parsed.problem.field, parsed.problem.message);
+    if ('problem' in parsed) return { ...problem(parsed.problem.field, parsed.problem.message), config: SETTING_FIELDS.has(parsed.problem.field) };
     for (const s of secretsOf(parsed.account)) registerSecret(s);
     return { account: parsed.account, raw: raw as RawAccount, file, fingerprint: fp };
   }

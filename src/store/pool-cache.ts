@@ -1,0 +1,37 @@
+import { readCache, writeCache, cacheFile } from './cache.js';
+import { lock } from './lock.js';
+import type { AccountStore } from './store.js';
+
+/**
+ * The proxy pool's last answer, shared by every process through <home>/cache/proxy-pool.json (0600: a pool
+ * may hand out URLs with passwords). Fetches happen under a lock so that ten ticks in one interval ask once.
+ */
+const NAME = 'proxy-pool.json';
+// Account ids cannot start with "_", so this lock never collides with an account's.
+const LOCK_ID = '_proxy-pool';
+
+export interface PoolEntry {
+  /** the pool URL it came from: a changed proxy_pool_url invalidates the entry */
+  pool: string;
+  url: string;
+  fetchedAt: number;
+}
+
+export function readPoolEntry(store: AccountStore, pool: string): PoolEntry | null {
+  const e = readCache<PoolEntry>(store.home, NAME);
+  return e && e.pool === pool && typeof e.url === 'string' && typeof e.fetchedAt === 'number' ? e : null;
+}
+
+export function writePoolEntry(store: AccountStore, entry: PoolEntry): void {
+  writeCache(store.home, NAME, entry);
+}
+
+export async function withPoolLock<T>(store: AccountStore, fn: () => Promise<T>): Promise<T> {
+  store.ensureDirs();
+  const release = await lock(store.lockDir, cacheFile(store.home, NAME), LOCK_ID, 15_000);
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
