@@ -76,6 +76,90 @@ program
     exitCode = await demo(opts);
   });
 
+const account = program.command('account').description('add, import, list, change and remove accounts');
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+account
+  .command('add')
+  .description('add an account: OAuth login (anthropic, codex), or secrets from stdin / --secrets-file (never argv)')
+  .argument('<provider>', 'anthropic, codex or grok')
+  .option('--login', 'log in with OAuth (PKCE) instead of pasting tokens')
+  .option('--name <id>', 'the account id (default with --login: made from the email)')
+  .option('--port <n>', 'codex --login: the local callback port', '1455')
+  .option('--no-browser', 'codex --login: only print the URL')
+  .option('--timeout <seconds>', 'codex --login: how long to wait for the callback', '300')
+  .option('--secrets-file <file>', 'read the secrets from this file instead of stdin')
+  .option('--label <text>', 'a label for people')
+  .option('--proxy <url>', 'the account proxy (also used for the login)')
+  .option('--force', 'replace an existing account with this id')
+  .option('--json', 'print the result as JSON')
+  .addHelpText(
+    'after',
+    examples([
+      'refresher account add anthropic --login',
+      'refresher account add codex --login --no-browser',
+      'refresher account add grok --name grok-1 < sso.txt',
+      'refresher account add anthropic --name work --secrets-file tokens.json',
+    ]),
+  )
+  .action(async (provider: string, opts, cmd: Command) => {
+    const { accountAdd } = await import('./commands/account-add.js');
+    exitCode = await accountAdd(globals(cmd), provider, opts);
+  });
+
+account
+  .command('import')
+  .description('import token files of the official CLIs and other tools; Claude Code and Codex CLI files stay linked')
+  .option('--from <path>', 'a file or directory to import (repeatable; default: ~/.claude/.credentials.json, ~/.codex/auth.json)', collect)
+  .option('--dry-run', 'list what would be imported (ids and providers only)')
+  .option('--no-link', 'make detached copies of the official CLIs\' tokens (see the warning it prints)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', examples(['refresher account import', 'refresher account import --from ~/grok2api/data/token.json', 'refresher account import --from ./exports --dry-run']))
+  .action(async (opts, cmd: Command) => {
+    const { accountImport } = await import('./commands/account-import.js');
+    exitCode = await accountImport(globals(cmd), opts);
+  });
+
+account
+  .command('list')
+  .description('every account with its settings and link')
+  .option('--json', 'print a JSON array')
+  .option('--no-color', 'no colours')
+  .addHelpText('after', examples(['refresher account list', 'refresher account list --json']))
+  .action(async (opts, cmd: Command) => {
+    const { accountList } = await import('./commands/account-list.js');
+    exitCode = await accountList(globals(cmd), opts);
+  });
+
+account
+  .command('set')
+  .description("change an account's settings (under its lock: a running tick loses nothing)")
+  .argument('<id>', 'account id')
+  .option('--auto-refresh <on|off>', 'let tick maintain the account')
+  .option('--paused <on|off>', 'pause the account')
+  .option('--proxy <url|direct|default>', 'the account proxy; direct = none; default = the config')
+  .option('--endpoint <url|default>', 'a custom API base URL; default = providers.<provider>.api_base')
+  .option('--priority <n>', 'higher is handled first')
+  .option('--label <text>', 'a label for people ("" clears it)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', examples(['refresher account set work-max --paused on --proxy socks5h://127.0.0.1:1080 --priority 1', 'refresher account set work-max --proxy default']))
+  .action(async (id: string, opts, cmd: Command) => {
+    const { accountSet } = await import('./commands/account-set.js');
+    exitCode = await accountSet(globals(cmd), id, opts);
+  });
+
+account
+  .command('remove')
+  .description('remove an account file (a linked source file is never touched)')
+  .argument('<id>', 'account id')
+  .option('--yes', 'do not ask (required without a terminal)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', examples(['refresher account remove work-max --yes']))
+  .action(async (id: string, opts, cmd: Command) => {
+    const { accountRemove } = await import('./commands/account-remove.js');
+    exitCode = await accountRemove(globals(cmd), id, opts);
+  });
+
 try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;

@@ -2,6 +2,8 @@ export interface AnthropicSettings {
   apiBase: string;
   tokenUrl: string;
   clientId: string;
+  authorizeUrl: string;
+  redirectUri: string;
   autoRefresh: boolean;
   windowModel: string;
   windowFallbackModel: string | null;
@@ -11,6 +13,7 @@ export interface CodexSettings {
   apiBase: string;
   tokenUrl: string;
   clientId: string;
+  authorizeUrl: string;
 }
 export interface GrokSettings {
   apiBase: string;
@@ -60,6 +63,8 @@ export function defaultConfig(): Config {
         apiBase: 'https://api.anthropic.com',
         tokenUrl: 'https://platform.claude.com/v1/oauth/token',
         clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+        authorizeUrl: 'https://claude.ai/oauth/authorize',
+        redirectUri: 'https://console.anthropic.com/oauth/code/callback',
         autoRefresh: true,
         windowModel: 'claude-haiku-4-5',
         windowFallbackModel: 'claude-sonnet-4-5',
@@ -69,6 +74,7 @@ export function defaultConfig(): Config {
         apiBase: 'https://chatgpt.com/backend-api',
         tokenUrl: 'https://auth.openai.com/oauth/token',
         clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+        authorizeUrl: 'https://auth.openai.com/oauth/authorize',
       },
       grok: {
         apiBase: 'https://grok.com',

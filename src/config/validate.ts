@@ -36,6 +36,8 @@ const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
     api_base: { kind: 'url', set: (c, v) => (c.providers.anthropic.apiBase = v) },
     token_url: { kind: 'url', set: (c, v) => (c.providers.anthropic.tokenUrl = v) },
     client_id: { kind: 'string', set: (c, v) => (c.providers.anthropic.clientId = v) },
+    authorize_url: { kind: 'url', set: (c, v) => (c.providers.anthropic.authorizeUrl = v) },
+    redirect_uri: { kind: 'url', set: (c, v) => (c.providers.anthropic.redirectUri = v) },
     auto_refresh: { kind: 'bool', set: (c, v) => (c.providers.anthropic.autoRefresh = v) },
     window_model: { kind: 'string', set: (c, v) => (c.providers.anthropic.windowModel = v) },
     window_fallback_model: {
@@ -49,6 +51,7 @@ const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
     api_base: { kind: 'url', set: (c, v) => (c.providers.codex.apiBase = v) },
     token_url: { kind: 'url', set: (c, v) => (c.providers.codex.tokenUrl = v) },
     client_id: { kind: 'string', set: (c, v) => (c.providers.codex.clientId = v) },
+    authorize_url: { kind: 'url', set: (c, v) => (c.providers.codex.authorizeUrl = v) },
   },
   grok: {
     api_base: { kind: 'url', set: (c, v) => (c.providers.grok.apiBase = v) },

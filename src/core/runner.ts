@@ -7,9 +7,10 @@ import { ProxyPool } from '../net/pool.js';
 import { chooseProxy } from '../net/proxy.js';
 import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
+import { isNewer, readSourceTokens, writeBackSource } from '../store/sources.js';
 import { AccountFileError, describeProblem, type AccountStore, type LoadedAccount } from '../store/store.js';
 import { planAccount } from './planner.js';
-import type { Account, AccountPatch, ActionKind, PlannedAction } from './types.js';
+import { isOAuth, type Account, type AccountPatch, type ActionKind, type PlannedAction } from './types.js';
 
 export interface ActionReport {
   account: string;
@@ -191,17 +192,59 @@ export class Runner {
         }
         actions = now.actions.filter((a) => item.actions.some((p) => p.action === a.action));
       }
-      await this.runActions(fresh, actions);
+      await this.runActions(fresh, actions, !!item.forced);
     } finally {
       await release().catch(() => undefined);
     }
   }
 
-  private async runActions(loaded: LoadedAccount, actions: PlannedAction[]): Promise<void> {
+  /**
+   * A linked account: take a newer pair from the official CLI's file before refreshing. Returns the account
+   * as it now is, and whether the refresh is still needed.
+   */
+  private async adoptFromSource(current: LoadedAccount, forced: boolean): Promise<{ current: LoadedAccount; stillDue: boolean }> {
+    const a = current.account;
+    if (!a.source || !isOAuth(a)) return { current, stillDue: true };
+    let theirs;
+    try {
+      theirs = readSourceTokens(a.source);
+    } catch (e) {
+      this.o.log.warn(`[tick] ${a.id}: cannot read linked ${a.source.path} (${(e as Error).message}); refreshing our own copy`);
+      return { current, stillDue: true };
+    }
+    if (!isNewer(theirs, a.credentials)) return { current, stillDue: true };
+    const next = await this.o.store.update(a.id, { credentials: theirs, status: 'active' });
+    this.o.log.info(`[tick] ${a.id}: adopted a newer token from ${a.source.path}`);
+    if (forced) return { current: next, stillDue: true };
+    return { current: next, stillDue: planAccount(next.account, this.o.cfg, this.o.now()).actions.some((x) => x.action === 'token') };
+  }
+
+  /** After a refresh of a linked account, hand the rotated pair back to the official CLI's file. */
+  private async writeBack(a: Account): Promise<void> {
+    if (!a.source || !isOAuth(a)) return;
+    try {
+      await writeBackSource(a.source, a.credentials, this.o.now());
+    } catch (e) {
+      this.o.log.error(
+        `[tick] ${a.id}: could not write the new token back to ${a.source.path} (${(e as Error).message}); ` +
+          `the official CLI there now holds a used token and will need a new login`,
+      );
+    }
+  }
+
+  private async runActions(loaded: LoadedAccount, actions: PlannedAction[], forced: boolean): Promise<void> {
     const { store, log } = this.o;
     let current = loaded;
     for (let i = 0; i < actions.length; i++) {
       const planned = actions[i]!;
+      if (planned.action === 'token' && current.account.source) {
+        const adopted = await this.adoptFromSource(current, forced);
+        current = adopted.current;
+        if (!adopted.stillDue) {
+          this.report.skipped.push({ account: current.account.id, reason: `token: adopted a newer token from ${current.account.source!.path}` });
+          continue;
+        }
+      }
       const account = current.account;
       const started = Date.now();
       const outcome = await this.attempt(account, planned.action);
@@ -218,6 +261,7 @@ export class Runner {
           Object.assign(report, { ok: false, error: msg + lost, failure: 'file' });
         }
       }
+      if (planned.action === 'token' && report.ok) await this.writeBack(current.account);
       report.durationMs = Date.now() - started;
       if (outcome.kind === 'ok') {
         report.message = outcome.message;

@@ -63,6 +63,17 @@ interface AccountBase {
   proxy: string | null;
   /** a custom API base URL, or null = providers.<p>.api_base */
   endpoint: string | null;
+  /** what makes an imported account the same account on re-import (provider + email, account id or cookie hash) */
+  identity: string | null;
+  /** a linked import: the official CLI's file that shares these tokens (adopted from and written back to) */
+  source: LinkedSource | null;
+}
+
+export const SOURCE_FORMATS = ['claude-credentials', 'codex-auth'] as const;
+export type SourceFormat = (typeof SOURCE_FORMATS)[number];
+export interface LinkedSource {
+  format: SourceFormat;
+  path: string;
 }
 
 export type AnthropicAccount = AccountBase & { provider: 'anthropic'; credentials: OAuthCredentials };
@@ -71,7 +82,8 @@ export type GrokAccount = AccountBase & { provider: 'grok'; credentials: GrokCre
 export type Account = AnthropicAccount | CodexAccount | GrokAccount;
 
 /** What an action changes. Credentials are merged field by field; everything else replaces. */
-export type AccountPatch = Partial<Omit<AccountBase, 'id' | 'version'>> & {
+export type AccountPatch = Partial<Omit<AccountBase, 'id' | 'version' | 'source'>> & {
+  source?: LinkedSource | null;
   credentials?: Partial<OAuthCredentials & CodexCredentials & GrokCredentials>;
 };
 

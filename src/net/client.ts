@@ -94,3 +94,15 @@ export class HttpClient {
     }
   }
 }
+
+/** The client for one-off requests outside a tick (logins), with the config's timeouts and retries. */
+export function clientFromConfig(cfg: {
+  concurrency: number;
+  requestDelayMs: number;
+  retryStatusCodes: number[];
+  maxRetries: number;
+  maxRetryWaitMs: number;
+  timeoutMs: number;
+}): HttpClient {
+  return new HttpClient({ ...cfg });
+}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SimState, type SimProvider } from './state.js';
+import { SimState, type SimOAuthAccount, type SimProvider } from './state.js';
 
 /**
  * One local HTTP server that behaves like the three upstreams in providers.md: anthropic (token, messages,
@@ -21,6 +21,7 @@ export interface Fault {
 export interface LoggedRequest {
   method: string;
   path: string;
+  query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: string;
   at: number;
@@ -34,6 +35,8 @@ export const SIM_PATHS = {
   anthropicUsage: '/api/oauth/usage',
   wham: '/backend-api/wham/usage',
   grokRateLimits: '/rest/rate-limits',
+  anthropicAuthorize: '/anthropic/oauth/authorize',
+  codexAuthorize: '/oauth/authorize',
 } as const;
 
 const KNOWN_MODELS = new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-1']);
@@ -72,9 +75,11 @@ export class Simulator {
       '  anthropic:',
       `    api_base: ${this.url}`,
       `    token_url: ${this.url}${SIM_PATHS.anthropicToken}`,
+      `    authorize_url: ${this.url}${SIM_PATHS.anthropicAuthorize}`,
       '  codex:',
       `    api_base: ${this.url}/backend-api`,
       `    token_url: ${this.url}${SIM_PATHS.codexToken}`,
+      `    authorize_url: ${this.url}${SIM_PATHS.codexAuthorize}`,
       '  grok:',
       `    api_base: ${this.url}`,
       extra,
@@ -106,8 +111,9 @@ export class Simulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const path = new URL(req.url ?? '/', 'http://sim').pathname;
-    const entry: LoggedRequest = { method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+    const parsedUrl = new URL(req.url ?? '/', 'http://sim');
+    const path = parsedUrl.pathname;
+    const entry: LoggedRequest = { method: req.method ?? '', path, query: parsedUrl.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
     this.requests.push(entry);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -134,8 +140,27 @@ export class Simulator {
     }
   }
 
+  /** The login page: checks the PKCE request, then shows CODE#STATE (anthropic) or redirects (codex). */
+  private authorize(provider: SimProvider, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+    const q = req.query;
+    const clientId = provider === 'anthropic' ? '9d1c250a-e61b-44d9-88ed-5944d1962f5e' : 'app_EMoamEEZ73f0CkXaXp7hrann';
+    const redirectUri = q.get('redirect_uri') ?? '';
+    const state = q.get('state') ?? '';
+    if (q.get('client_id') !== clientId || q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !state || !redirectUri) {
+      return send(400, '<html><body>invalid authorization request</body></html>');
+    }
+    const code = this.state.authorize(provider, q.get('code_challenge')!, redirectUri, Date.now(), q.get('login_hint') ?? undefined);
+    if (provider === 'anthropic') return send(200, `<html><body><p>Paste this code into your terminal:</p><code>${code}#${state}</code></body></html>`);
+    const to = new URL(redirectUri);
+    to.searchParams.set('code', code);
+    to.searchParams.set('state', state);
+    send(302, '', { location: to.toString() });
+  }
+
   private route(method: string, path: string, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
     const now = Date.now();
+    if (method === 'GET' && path === SIM_PATHS.anthropicAuthorize) return this.authorize('anthropic', req, send);
+    if (method === 'GET' && path === SIM_PATHS.codexAuthorize) return this.authorize('codex', req, send);
     const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
     if (method === 'POST' && path === SIM_PATHS.anthropicToken) return this.token('anthropic', req, send);
     if (method === 'POST' && path === SIM_PATHS.codexToken) return this.token('codex', req, send);
@@ -205,12 +230,21 @@ export class Simulator {
     const body: Record<string, string> = type.includes('application/x-www-form-urlencoded')
       ? Object.fromEntries(new URLSearchParams(req.body))
       : JSON.parse(req.body || '{}');
+    if (body.grant_type === 'authorization_code') {
+      const x = this.state.exchange(provider, body.code ?? '', body.code_verifier ?? '', body.redirect_uri ?? '', Date.now());
+      if (!x) return send(400, { error: 'invalid_grant', error_description: 'Invalid authorization code or code verifier' });
+      return this.tokenResponse(provider, x, send);
+    }
     if (body.grant_type !== 'refresh_token') return send(400, { error: 'unsupported_grant_type' });
     const r = this.state.refresh(provider, body.refresh_token ?? '', Date.now());
     if (!r.ok) {
       if (provider === 'codex') return send(401, { error: { code: r.reason === 'reused' ? 'refresh_token_reused' : 'refresh_token_invalidated', message: 'Your refresh token is not valid.' } });
       return send(400, { error: 'invalid_grant', error_description: r.reason === 'reused' ? 'Refresh token has already been used' : 'Invalid refresh token' });
     }
+    this.tokenResponse(provider, r, send);
+  }
+
+  private tokenResponse(provider: SimProvider, r: { account: SimOAuthAccount; accessToken: string; refreshToken: string }, send: (s: number, b: unknown) => void): void {
     const a = r.account;
     if (provider === 'anthropic') {
       return send(200, {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * The upstreams' memory: which tokens and cookies are live, rotation, usage windows and query counts.
@@ -36,6 +36,9 @@ export class SimState {
   readonly accessTokens = new Map<string, SimOAuthAccount>();
   readonly grok = new Map<string, SimGrokAccount>();
   readonly oauth: SimOAuthAccount[] = [];
+  /** authorization codes waiting to be exchanged (PKCE) */
+  readonly codes = new Map<string, { account: SimOAuthAccount; challenge: string; redirectUri: string }>();
+  private logins = 0;
   /** counters tests assert on */
   refreshCalls = 0;
   refreshReuses = 0;
@@ -97,6 +100,27 @@ export class SimState {
     const g: SimGrokAccount = { sso: `eyJ${rand(30)}`, ssoRw: `eyJ${rand(30)}`, normalRemaining: normal, heavyRemaining: heavy, blocked: false };
     this.grok.set(g.sso, g);
     return g;
+  }
+
+  /** The authorize step of a login: a new account (or the one with `email`) and a one-time code. */
+  authorize(provider: SimProvider, challenge: string, redirectUri: string, now: number, email?: string): string {
+    const existing = email ? this.oauth.find((a) => a.provider === provider && a.email === email) : undefined;
+    const account = existing ?? this.addOAuth(provider, email ?? `login${++this.logins}@example.com`, now).account;
+    const code = `code_${rand(12)}`;
+    this.codes.set(code, { account, challenge, redirectUri });
+    return code;
+  }
+
+  /** The authorization_code grant: the code once, and only with the verifier that matches its challenge. */
+  exchange(provider: SimProvider, code: string, verifier: string, redirectUri: string, now: number) {
+    const pending = this.codes.get(code);
+    if (!pending || pending.account.provider !== provider) return null;
+    this.codes.delete(code);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    if (challenge !== pending.challenge || redirectUri !== pending.redirectUri) return null;
+    const a = pending.account;
+    const access = this.accessToken(a, now);
+    return { account: a, accessToken: access.token, refreshToken: this.newRefreshToken(a), expiresAt: access.expiresAt };
   }
 
   /**

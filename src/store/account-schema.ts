@@ -1,4 +1,4 @@
-import { PROVIDERS, type Account, type Provider } from '../core/types.js';
+import { PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from '../core/types.js';
 import { proxyProblem, urlProblem } from '../config/validate.js';
 import { ID_PATTERN } from './home.js';
 
@@ -77,6 +77,16 @@ function failure(raw: unknown): Account['lastFailure'] {
   return { at, reason: str(f, 'reason', 'lastFailure.', { optional: true }) ?? '' };
 }
 
+function source(raw: unknown): LinkedSource | null {
+  if (raw === undefined || raw === null) return null;
+  const o = obj(raw, 'source');
+  const format = str(o, 'format', 'source.')!;
+  if (!(SOURCE_FORMATS as readonly string[]).includes(format)) throw new Problem('source.format', `unknown format "${format}"; expected ${SOURCE_FORMATS.join(' or ')}`);
+  const path = str(o, 'path', 'source.', { nonEmpty: true })!;
+  if (!path.startsWith('/')) throw new Problem('source.path', 'must be an absolute path');
+  return { format: format as LinkedSource['format'], path };
+}
+
 function quota(raw: unknown): Account['quota'] {
   if (raw === undefined || raw === null) return null;
   const q = obj(raw, 'quota');
@@ -124,6 +134,8 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
       quota: quota(o.quota),
       proxy,
       endpoint: endpoint?.replace(/\/+$/, '') ?? null,
+      identity: str(o, 'identity', '', { optional: true }),
+      source: source(o.source),
     } as Account;
     return { account };
   } catch (e) {

@@ -1,0 +1,62 @@
+import { usageError } from '../errors.js';
+import type { Provider } from '../core/types.js';
+import { codexIdentity } from '../providers/jwt.js';
+import { parseGrokCookies, ssoHash, type Candidate } from './formats.js';
+
+/**
+ * `account add <provider> --name ID` from pasted secrets. Error messages describe what is missing and never
+ * repeat the input.
+ */
+export function manualCandidate(provider: Provider, text: string, id: string): Candidate {
+  const trimmed = text.trim();
+  if (!trimmed) throw usageError('no secrets on stdin (or in --secrets-file)');
+  let obj: Record<string, any> | null = null;
+  if (trimmed.startsWith('{')) {
+    try {
+      obj = JSON.parse(trimmed);
+    } catch {
+      throw usageError('the input starts with "{" but is not valid JSON');
+    }
+  }
+  if (provider === 'grok') {
+    const cookies = parseGrokCookies(obj ?? trimmed);
+    if (!cookies) throw usageError('grok needs an sso cookie: JSON {"sso": "…", "ssoRw": "…"}, a cookie line "sso=…; sso-rw=…", or the bare sso value');
+    const h = ssoHash(cookies.sso);
+    return { provider, format: 'manual', identity: `grok:sso:${h}`, suggestedId: id, email: null, label: null, credentials: cookies, state: {}, link: null };
+  }
+  if (!obj) throw usageError(`${provider} needs JSON {"accessToken": "…", "refreshToken": "…", "expiresAt": <epoch ms>}`);
+  const pick = (...keys: string[]) => keys.map((k) => obj![k]).find((v) => typeof v === 'string' && v.length > 0) as string | undefined;
+  const accessToken = pick('accessToken', 'access_token') ?? '';
+  const refreshToken = pick('refreshToken', 'refresh_token') ?? '';
+  if (!refreshToken && !accessToken) throw usageError(`${provider} needs at least a refreshToken (and usually an accessToken) in the JSON`);
+  const exp = obj.expiresAt ?? obj.expires_at;
+  let expiresAt: number | null = typeof exp === 'number' && Number.isFinite(exp) ? exp : null;
+  if (provider === 'anthropic') {
+    return {
+      provider,
+      format: 'manual',
+      identity: `anthropic:name:${id}`,
+      suggestedId: id,
+      email: pick('email') ?? null,
+      label: null,
+      credentials: { accessToken, refreshToken, expiresAt },
+      state: {},
+      link: null,
+    };
+  }
+  const idToken = pick('idToken', 'id_token') ?? null;
+  const who = codexIdentity(accessToken, idToken);
+  expiresAt ??= who.expiresAt;
+  const accountId = pick('accountId', 'account_id') ?? who.accountId;
+  return {
+    provider,
+    format: 'manual',
+    identity: `codex:${who.email ?? accountId ?? `name:${id}`}`,
+    suggestedId: id,
+    email: who.email,
+    label: null,
+    credentials: { accessToken, refreshToken, expiresAt, idToken, accountId },
+    state: {},
+    link: null,
+  };
+}

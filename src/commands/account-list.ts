@@ -1,0 +1,49 @@
+import { EXIT_OK } from '../errors.js';
+import { describeProxy } from '../net/proxy.js';
+import { renderTable, type Cell } from '../render/table.js';
+import { describeProblem, problemsExitCode } from '../store/store.js';
+import { openContext, printJson, type GlobalOptions } from './context.js';
+
+/** `account list`: the settings of every account (status shows the timing). */
+export async function accountList(g: GlobalOptions, o: { json?: boolean; color?: boolean }): Promise<number> {
+  const { store, cfg, log } = await openContext(g, { json: o.json });
+  const loaded = store.loadAll();
+  for (const w of loaded.warnings) log.warn(w);
+  const rows = loaded.accounts.map(({ account: a }) => ({
+    id: a.id,
+    provider: a.provider,
+    label: a.label,
+    email: a.email,
+    status: a.status,
+    paused: a.paused,
+    autoRefresh: a.autoRefresh,
+    proxy: describeProxy(a, cfg),
+    endpoint: a.endpoint,
+    priority: a.priority,
+    source: a.source,
+  }));
+  if (o.json) {
+    printJson([...rows, ...loaded.problems.map((p) => ({ id: p.id, file: p.file, status: 'error', error: describeProblem(p) }))]);
+    return problemsExitCode(loaded.problems);
+  }
+  if (!rows.length && !loaded.problems.length) {
+    log.info(`no accounts in ${store.dir}; add one with \`refresher account add\` or \`refresher account import\``);
+    return EXIT_OK;
+  }
+  const onOff = (b: boolean) => (b ? 'on' : 'off');
+  const table: Cell[][] = rows.map((r) => [
+    { text: r.id },
+    { text: r.provider },
+    { text: r.label ?? '-' },
+    { text: r.status, tone: r.status === 'expired' ? 'bad' : undefined },
+    { text: onOff(r.paused) },
+    { text: onOff(r.autoRefresh) },
+    { text: r.proxy },
+    { text: String(r.priority) },
+    { text: r.source ? `${r.source.format}: ${r.source.path}` : '-' },
+  ]);
+  for (const p of loaded.problems) table.push([{ text: p.id }, { text: '?' }, { text: '' }, { text: 'error', tone: 'bad' }, { text: describeProblem(p) }, { text: '' }, { text: '' }, { text: '' }, { text: '' }]);
+  const tty = process.stdout.isTTY === true;
+  process.stdout.write(await renderTable(['id', 'provider', 'label', 'status', 'paused', 'auto-refresh', 'proxy', 'priority', 'linked to'], table, { tty, color: tty && o.color !== false && !process.env.NO_COLOR }));
+  return problemsExitCode(loaded.problems);
+}
