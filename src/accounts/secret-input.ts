@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import { cjs } from '../util/cjs.js';
 
 /**
  * Secrets come from stdin or --secrets-file, never from argv (argv shows in `ps` and shell history). On a
@@ -50,7 +51,7 @@ function readHidden(prompt: string): Promise<string> {
 /** One visible line (a pasted CODE#STATE is not a long-lived secret). */
 export async function readLine(prompt: string): Promise<string> {
   process.stderr.write(prompt);
-  const { createInterface } = await import('node:readline');
+  const { createInterface } = cjs(await import('node:readline'));
   const rl = createInterface({ input: process.stdin, terminal: false });
   try {
     for await (const line of rl) return line.trim();

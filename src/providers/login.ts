@@ -8,6 +8,7 @@ import type { HttpClient } from '../net/client.js';
 import type { HttpResponse } from '../net/http.js';
 import { json, num, oauthErrorCode, parseJsonObject } from './common.js';
 import { codexIdentity } from './jwt.js';
+import { cjs } from '../util/cjs.js';
 
 /** OAuth logins with PKCE (S256) and a random state, for `account add <provider> --login`. */
 export interface LoginContext {
@@ -155,7 +156,8 @@ export async function codexLogin(ctx: LoginContext, o: { port: number; openBrows
 /** Best effort: the platform's opener, if there is one. The URL has been printed either way. */
 function openInBrowser(url: string): void {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  void import('node:child_process').then(({ spawn }) => {
+  void import('node:child_process').then((m) => {
+    const { spawn } = cjs(m);
     try {
       const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
       child.on('error', () => undefined);

@@ -12,10 +12,12 @@ export interface CliResult {
 export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string;
+  /** leave stdin open for the test to write to (e.g. a pasted login code) */
+  keepStdin?: boolean;
 }
 
 /** Starts the built CLI as a real process; the test decides when to wait or kill. */
-export function startCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', LOG_LEVEL: undefined, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -24,9 +26,20 @@ export function startCli(args: string[], o: CliOptions = {}): { child: ChildProc
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  child.stdin!.end(o.input ?? '');
+  if (!o.keepStdin) child.stdin!.end(o.input ?? '');
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  return { child, done, stderr: () => stderr };
+}
+
+/** Resolves once the running CLI's stderr matches `re`. */
+export async function waitForStderr(h: { stderr: () => string }, re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = re.exec(h.stderr());
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`stderr never matched ${re}:\n${h.stderr()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
