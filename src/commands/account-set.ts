@@ -2,6 +2,7 @@ import { proxyProblem, urlProblem } from '../config/validate.js';
 import type { AccountPatch } from '../core/types.js';
 import { EXIT_OK, usageError } from '../errors.js';
 import { describeProblem } from '../store/store.js';
+import { redactUrl } from '../util/secrets.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface SetOptions {
@@ -66,7 +67,12 @@ export async function accountSet(g: GlobalOptions, id: string, o: SetOptions): P
   } finally {
     await release();
   }
-  const shown = Object.fromEntries(Object.keys(patch).map((k) => [k, (updated.account as unknown as Record<string, unknown>)[k]]));
+  const shown = Object.fromEntries(
+    Object.keys(patch).map((k) => {
+      const v = (updated.account as unknown as Record<string, unknown>)[k];
+      return [k, k === 'proxy' && typeof v === 'string' ? redactUrl(v) : v];
+    }),
+  );
   log.info(`${id}: ${Object.entries(shown).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
   if (o.json) printJson({ id, set: shown });
   return EXIT_OK;
