@@ -67,6 +67,9 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
     if (err instanceof NetworkError) throw err;
     const { code, message } = describe(err);
     if (TIMEOUT_CODES.has(code)) throw new NetworkError('timeout', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
+      throw new NetworkError('network', `the connection to ${host}${via} was closed before an answer (${code})`);
+    }
     throw new NetworkError('network', `cannot reach ${host}${via}: ${code === 'UNKNOWN' ? message : code}`);
   }
 }

@@ -136,6 +136,23 @@ describe('account import', () => {
     expect(statSync(cc.file).mode & 0o777).toBe(0o640);
   });
 
+  it('linked codex: the rotated tokens go back into auth.json in its own format', async () => {
+    const cx = codexAuthFile();
+    await run('account', 'import');
+    // make our copy due: it expires soon
+    const id = 'cx-at-example.com';
+    w.home.writeAccount({ ...w.home.read(id), credentials: { ...w.home.read(id).credentials, expiresAt: Date.now() + MIN } });
+    const t = parseJson(await run('tick', '--json', '--account', id));
+    expect(t.actions.find((a: any) => a.action === 'token')).toMatchObject({ ok: true });
+    const after = JSON.parse(readFileSync(cx.file, 'utf8'));
+    const ours = w.home.read(id).credentials;
+    expect(after.tokens).toEqual({ id_token: ours.idToken, access_token: ours.accessToken, refresh_token: cx.sim.account.refreshToken, account_id: cx.sim.account.accountId });
+    expect(after.auth_mode).toBe('chatgpt');
+    expect(after.OPENAI_API_KEY).toBeNull();
+    expect(Date.parse(after.last_refresh)).toBeGreaterThan(Date.now() - MIN);
+    expect(readFileSync(cx.file, 'utf8')).toContain('\n  "tokens"'); // still pretty-printed like the original
+  });
+
   it('adopts a newer token that the official CLI wrote, instead of refreshing a used one', async () => {
     const cc = claudeCodeFile(Date.now() + 5 * MIN);
     await run('account', 'import');
