@@ -45,7 +45,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
-  if (!only && !errors.length) {
+  if (!only && !errors.length && accounts.length) {
     const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint]));
     const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: p.next?.at ?? null }]));
     savePlanCache(store, cfg.fingerprint, entries, plan.skipped);

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.js';
+import { World } from '../support/fixtures.js';
+
+/**
+ * The CLI on a real terminal: util-linux `script` gives it a pseudo-terminal, and the test types into it
+ * after the prompt appears. What the terminal shows is everything the user would see.
+ */
+function onTerminal(args: string[], answer: { after: string; type: string }): Promise<{ code: number | null; screen: string }> {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let screen = '';
+  let typed = false;
+  const on = (d: Buffer) => {
+    screen += d;
+    if (!typed && screen.includes(answer.after)) {
+      typed = true;
+      setTimeout(() => child.stdin.write(answer.type), 100);
+    }
+  };
+  child.stdout.on('data', on);
+  child.stderr.on('data', on);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+}
+
+describe('on a terminal', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await new World().start();
+  });
+  afterEach(() => w.stop());
+
+  it('account add reads the secret without echo', async () => {
+    const g = w.sim.state.addGrok();
+    const r = await onTerminal(w.args('account', 'add', 'grok', '--name', 'g'), { after: '(hidden)', type: `sso=${g.sso}; sso-rw=${g.ssoRw}\r` });
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toContain('added grok account g');
+    expect(r.screen).not.toContain(g.sso);
+    expect(r.screen).not.toContain(g.ssoRw);
+    expect(w.home.read('g').credentials).toEqual({ sso: g.sso, ssoRw: g.ssoRw });
+  });
+
+  it('account remove asks, and only "y" removes', async () => {
+    w.grok('g');
+    const no = await onTerminal(w.args('account', 'remove', 'g'), { after: '[y/N]', type: 'n\r' });
+    expect(no.code).toBe(0);
+    expect(no.screen).toContain('not removed');
+    expect(existsSync(w.home.file('g'))).toBe(true);
+    const yes = await onTerminal(w.args('account', 'remove', 'g'), { after: '[y/N]', type: 'y\r' });
+    expect(yes.code).toBe(0);
+    expect(existsSync(w.home.file('g'))).toBe(false);
+  });
+
+  it('status draws a table on a terminal', async () => {
+    w.grok('g', { fields: { quota: { checkedAt: Date.now(), remainingQueries: 95, heavyRemainingQueries: 18 } } });
+    const r = await onTerminal(w.args('status'), { after: 'never', type: '' });
+    expect(r.code).toBe(0);
+    expect(r.screen).toMatch(/┌.*┐/);
+    expect(r.screen).toMatch(/│ g\s+│ grok\s+│ active/);
+    expect(r.screen).not.toMatch(/\x1b\[3\dm/); // NO_COLOR
+  });
+});
