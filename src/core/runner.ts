@@ -219,6 +219,31 @@ export class Runner {
     return { current: next, stillDue: planAccount(next.account, this.o.cfg, this.o.now()).actions.some((x) => x.action === 'token') };
   }
 
+  /**
+   * Our refresh token was refused, but the account is linked: if the official CLI refreshed in the
+   * meantime, its file holds the live pair. Adopting it saves the account from a needless re-login.
+   */
+  private rescueFromSource(a: Account): Outcome | null {
+    if (!a.source || !isOAuth(a)) return null;
+    try {
+      const theirs = readSourceTokens(a.source);
+      if (theirs.refreshToken === a.credentials.refreshToken) return null;
+      return { kind: 'ok', patch: { credentials: theirs }, message: `${a.id}: our token was refused, but ${a.source.path} holds a newer one; adopted it` };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The account file could not take a rotated token: put it in a recovery file rather than lose it. */
+  private async keepRotated(a: Account, patch: AccountPatch): Promise<string> {
+    try {
+      const file = await this.o.store.saveRecovery(a.id, { provider: a.provider, credentials: patch.credentials });
+      return ` The new tokens were saved to ${file}: fix the account file, then copy "credentials" from there.`;
+    } catch (e) {
+      return ` THE NEW TOKENS COULD NOT BE SAVED (${(e as Error).message}); the account will need a new login.`;
+    }
+  }
+
   /** After a refresh of a linked account, hand the rotated pair back to the official CLI's file. */
   private async writeBack(a: Account): Promise<void> {
     if (!a.source || !isOAuth(a)) return;
@@ -247,7 +272,8 @@ export class Runner {
       }
       const account = current.account;
       const started = Date.now();
-      const outcome = await this.attempt(account, planned.action);
+      let outcome = await this.attempt(account, planned.action);
+      if (planned.action === 'token' && outcome.kind === 'permanent') outcome = this.rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now());
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {
@@ -256,7 +282,7 @@ export class Runner {
           current = await store.update(account.id, patch);
         } catch (e) {
           const msg = e instanceof AccountFileError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
-          const lost = planned.action === 'token' && outcome.kind === 'ok' ? ' THE NEW TOKEN COULD NOT BE SAVED; the account may need a new login.' : '';
+          const lost = planned.action === 'token' && outcome.kind === 'ok' ? await this.keepRotated(account, patch) : '';
           log.error(`[tick] ${msg}${lost}`);
           Object.assign(report, { ok: false, error: msg + lost, failure: 'file' });
         }

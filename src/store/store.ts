@@ -217,6 +217,16 @@ export class AccountStore {
     return { account: parsed.account, raw: doc, file: this.fileOf(id), fingerprint: null };
   }
 
+  /** Last resort for rotated tokens that could not be written to the account file: <home>/recovery/, 0600. */
+  async saveRecovery(id: string, doc: object): Promise<string> {
+    const dir = join(this.home, 'recovery');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `${id}.${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const { writeFileAtomic } = await import('./atomic.js');
+    await writeFileAtomic(file, JSON.stringify({ id, savedAt: Date.now(), ...doc }, null, 2) + '\n');
+    return file;
+  }
+
   remove(id: string): void {
     unlinkSync(this.fileOf(id));
   }
