@@ -7,10 +7,10 @@ import { ProxyPool } from '../net/pool.js';
 import { chooseProxy } from '../net/proxy.js';
 import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
-import { isNewer, readSourceTokens, writeBackSource } from '../store/sources.js';
 import { AccountFileError, describeProblem, type AccountStore, type LoadedAccount } from '../store/store.js';
+import { adoptFromSource, keepRotated, rescueFromSource, writeBack } from './linked.js';
 import { planAccount } from './planner.js';
-import { isOAuth, type Account, type AccountPatch, type ActionKind, type PlannedAction } from './types.js';
+import type { Account, AccountPatch, ActionKind, PlannedAction } from './types.js';
 
 export interface ActionReport {
   account: string;
@@ -198,72 +198,13 @@ export class Runner {
     }
   }
 
-  /**
-   * A linked account: take a newer pair from the official CLI's file before refreshing. Returns the account
-   * as it now is, and whether the refresh is still needed.
-   */
-  private async adoptFromSource(current: LoadedAccount, forced: boolean): Promise<{ current: LoadedAccount; stillDue: boolean }> {
-    const a = current.account;
-    if (!a.source || !isOAuth(a)) return { current, stillDue: true };
-    let theirs;
-    try {
-      theirs = readSourceTokens(a.source);
-    } catch (e) {
-      this.o.log.warn(`[tick] ${a.id}: cannot read linked ${a.source.path} (${(e as Error).message}); refreshing our own copy`);
-      return { current, stillDue: true };
-    }
-    if (!isNewer(theirs, a.credentials)) return { current, stillDue: true };
-    const next = await this.o.store.update(a.id, { credentials: theirs, status: 'active' });
-    this.o.log.info(`[tick] ${a.id}: adopted a newer token from ${a.source.path}`);
-    if (forced) return { current: next, stillDue: true };
-    return { current: next, stillDue: planAccount(next.account, this.o.cfg, this.o.now()).actions.some((x) => x.action === 'token') };
-  }
-
-  /**
-   * Our refresh token was refused, but the account is linked: if the official CLI refreshed in the
-   * meantime, its file holds the live pair. Adopting it saves the account from a needless re-login.
-   */
-  private rescueFromSource(a: Account): Outcome | null {
-    if (!a.source || !isOAuth(a)) return null;
-    try {
-      const theirs = readSourceTokens(a.source);
-      if (theirs.refreshToken === a.credentials.refreshToken) return null;
-      return { kind: 'ok', patch: { credentials: theirs }, message: `${a.id}: our token was refused, but ${a.source.path} holds a newer one; adopted it` };
-    } catch {
-      return null;
-    }
-  }
-
-  /** The account file could not take a rotated token: put it in a recovery file rather than lose it. */
-  private async keepRotated(a: Account, patch: AccountPatch): Promise<string> {
-    try {
-      const file = await this.o.store.saveRecovery(a.id, { provider: a.provider, credentials: patch.credentials });
-      return ` The new tokens were saved to ${file}: fix the account file, then copy "credentials" from there.`;
-    } catch (e) {
-      return ` THE NEW TOKENS COULD NOT BE SAVED (${(e as Error).message}); the account will need a new login.`;
-    }
-  }
-
-  /** After a refresh of a linked account, hand the rotated pair back to the official CLI's file. */
-  private async writeBack(a: Account): Promise<void> {
-    if (!a.source || !isOAuth(a)) return;
-    try {
-      await writeBackSource(a.source, a.credentials, this.o.now());
-    } catch (e) {
-      this.o.log.error(
-        `[tick] ${a.id}: could not write the new token back to ${a.source.path} (${(e as Error).message}); ` +
-          `the official CLI there now holds a used token and will need a new login`,
-      );
-    }
-  }
-
   private async runActions(loaded: LoadedAccount, actions: PlannedAction[], forced: boolean): Promise<void> {
     const { store, log } = this.o;
     let current = loaded;
     for (let i = 0; i < actions.length; i++) {
       const planned = actions[i]!;
       if (planned.action === 'token' && current.account.source) {
-        const adopted = await this.adoptFromSource(current, forced);
+        const adopted = await adoptFromSource(this.o, current, forced);
         current = adopted.current;
         if (!adopted.stillDue) {
           this.report.skipped.push({ account: current.account.id, reason: `token: adopted a newer token from ${current.account.source!.path}` });
@@ -273,7 +214,7 @@ export class Runner {
       const account = current.account;
       const started = Date.now();
       let outcome = await this.attempt(account, planned.action);
-      if (planned.action === 'token' && outcome.kind === 'permanent') outcome = this.rescueFromSource(account) ?? outcome;
+      if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now());
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {
@@ -282,12 +223,12 @@ export class Runner {
           current = await store.update(account.id, patch);
         } catch (e) {
           const msg = e instanceof AccountFileError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
-          const lost = planned.action === 'token' && outcome.kind === 'ok' ? await this.keepRotated(account, patch) : '';
+          const lost = planned.action === 'token' && outcome.kind === 'ok' ? await keepRotated(this.o, account, patch) : '';
           log.error(`[tick] ${msg}${lost}`);
           Object.assign(report, { ok: false, error: msg + lost, failure: 'file' });
         }
       }
-      if (planned.action === 'token' && report.ok) await this.writeBack(current.account);
+      if (planned.action === 'token' && report.ok) await writeBack(this.o, current.account);
       report.durationMs = Date.now() - started;
       if (outcome.kind === 'ok') {
         report.message = outcome.message;
