@@ -43,7 +43,7 @@ export function redact(text: string): string {
   return text.replace(RUN, scrubRun);
 }
 
-/** `socks5://user:pass@host:1080` -> `socks5://user:***@host:1080`. */
+/** `socks5://user:pass@host:1080` -> `socks5://user:***@host:1080`; query values (pool keys) -> ***. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@');
+  return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@').replace(/([?&][^=&#]+)=([^&#]*)/g, '$1=***');
 }

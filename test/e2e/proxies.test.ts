@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli } from '../support/cli.js';
-import { expectNoSecrets, World } from '../support/fixtures.js';
+import { World } from '../support/fixtures.js';
 import { startDante, startMicrosocks, startTinyproxy } from '../support/proxies.mjs';
 
 type Proxy = Awaited<ReturnType<typeof startDante>>;
@@ -40,11 +40,7 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
   const simPort = () => new URL(w.sim.url).port;
   /** The simulator's config with a hostname instead of an IP, so SOCKS DNS handling is visible. */
   const byName = (extra: string) => w.sim.configYaml(`request_delay_ms: 0\n${extra}`).replaceAll('127.0.0.1', 'localhost');
-  const tick = async (...extra: string[]) => {
-    const r = await runCli(w.args('tick', '--json', ...extra), { env: { LOG_LEVEL: 'info' } });
-    expectNoSecrets(r.stdout + r.stderr, w.secrets);
-    return { ...r, doc: parseJson(r) };
-  };
+  const tick = (...extra: string[]) => w.tick(...extra);
 
   it('socks5h through dante: the hostname goes to the proxy, which resolves it', async () => {
     w.home.writeConfig(byName(`proxy_url: ${dante.url}\n`));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli } from '../support/cli.js';
-import { expectNoSecrets, HOUR, MIN, World } from '../support/fixtures.js';
+import { HOUR, MIN, World } from '../support/fixtures.js';
 
 /** Each action of each provider, through the built CLI against the simulator. */
 describe('tick: actions', () => {
@@ -11,12 +11,7 @@ describe('tick: actions', () => {
   });
   afterEach(() => w.stop());
 
-  const tick = async (...extra: string[]) => {
-    // --json alone silences info lines; LOG_LEVEL brings them back, so both halves can be checked
-    const r = await runCli(w.args('tick', '--json', ...extra), { env: { LOG_LEVEL: 'info' } });
-    expectNoSecrets(r.stdout + r.stderr, w.secrets);
-    return { ...r, doc: parseJson(r) };
-  };
+  const tick = (...extra: string[]) => w.tick(...extra);
 
   it('anthropic token: rotates, stores the new refresh token, sets expiresAt from expires_in', async () => {
     const c = w.anthropic('work-max', { expiresIn: 5 * MIN });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator, SIM_PATHS } from '../../src/sim/server.js';
 import { AccountStore } from '../../src/store/store.js';
 import { parseJson, runCli } from '../support/cli.js';
-import { expectNoSecrets, HOUR, MIN, World } from '../support/fixtures.js';
+import { HOUR, MIN, World } from '../support/fixtures.js';
 
 /** Skips, failures and how they count, retries, and broken files. */
 describe('tick: outcomes', () => {
@@ -12,11 +12,7 @@ describe('tick: outcomes', () => {
   });
   afterEach(() => w.stop());
 
-  const tick = async (...extra: string[]) => {
-    const r = await runCli(w.args('tick', '--json', ...extra), { env: { LOG_LEVEL: 'info' } });
-    expectNoSecrets(r.stdout + r.stderr, w.secrets);
-    return { ...r, doc: parseJson(r) };
-  };
+  const tick = (...extra: string[]) => w.tick(...extra);
 
   it('every skip rule, with its reason, and no request sent', async () => {
     const due = { rateLimitReset: null, quota: null };

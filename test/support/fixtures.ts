@@ -1,4 +1,5 @@
 import { Simulator } from '../../src/sim/server.js';
+import { parseJson, runCli, type CliResult } from './cli.js';
 import { TempHome } from './home.js';
 
 export const MIN = 60_000;
@@ -62,6 +63,19 @@ export class World {
 
   args(...rest: string[]): string[] {
     return ['--home', this.home.dir, ...rest];
+  }
+
+  /** Runs the CLI on this home with info logs on, and fails the test if any known secret shows up. */
+  async run(args: string[], o: { input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+    const r = await runCli(this.args(...args), { input: o.input, env: { LOG_LEVEL: 'info', ...o.env } });
+    expectNoSecrets(r.stdout + r.stderr, this.secrets);
+    return r;
+  }
+
+  /** `tick --json …` with its document parsed. */
+  async tick(...extra: string[]): Promise<CliResult & { doc: any }> {
+    const r = await this.run(['tick', '--json', ...extra]);
+    return { ...r, doc: parseJson(r) };
   }
 }
 

@@ -16,5 +16,6 @@ describe('redact', () => {
   it('redacts a proxy password', () => {
     expect(redactUrl('socks5h://me:s3cret@127.0.0.1:1080')).toBe('socks5h://me:***@127.0.0.1:1080');
     expect(redactUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(redactUrl('https://pool.example/get?key=abc&n=1')).toBe('https://pool.example/get?key=***&n=***');
   });
 });
