@@ -1,15 +1,17 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { SocksClient } from 'socks';
-import { Agent, type buildConnector } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+import { cjs } from '../util/cjs.js';
 
 /**
  * SOCKS5 through undici: an Agent whose connector opens the tunnel. `socks5://` resolves the name here and
  * sends the proxy an IP; `socks5h://` sends the hostname and lets the proxy resolve it. Loaded only when an
  * account actually uses a SOCKS proxy.
  */
-export function socksDispatcher(proxy: string, timeoutMs: number): Agent {
+export async function socksDispatcher(proxy: string, timeoutMs: number): Promise<Agent> {
+  const { SocksClient } = cjs(await import('socks'));
+  const { Agent } = cjs(await import('undici'));
   const u = new URL(proxy);
   const remoteDns = u.protocol === 'socks5h:';
   const proxyOpts = {
