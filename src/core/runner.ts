@@ -132,8 +132,19 @@ export class Runner {
     const lanes = new Map<string, WorkItem[]>();
     for (const item of items) {
       const key = laneOf(item, byId, this.o.cfg);
-      lanes.set(key, [...(lanes.get(key) ?? []), item]);
+      const lane = lanes.get(key);
+      if (lane) lane.push(item);
+      else lanes.set(key, [item]);
     }
+    // SIGINT/SIGTERM: start nothing new, but let refreshes in flight finish and be written (a second signal
+    // exits at once). Killing a refresh between the answer and the write is how rotated tokens get lost.
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      this.o.log.warn(`[tick] ${sig}: finishing the requests in flight, starting no new ones (send it again to exit now)`);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     // Each lane gets up to `concurrency` workers; the HTTP client caps requests in flight across all lanes.
     const workers: Promise<void>[] = [];
     for (const queue of lanes.values()) {
@@ -141,7 +152,10 @@ export class Runner {
       for (let i = 0; i < n; i++) {
         workers.push(
           (async () => {
-            for (let item = queue.shift(); item; item = queue.shift()) await this.runAccount(item);
+            for (let item = queue.shift(); item; item = queue.shift()) {
+              if (stopping) this.report.skipped.push({ account: item.id, reason: 'stopped by a signal before it started' });
+              else await this.runAccountSafely(item);
+            }
           })(),
         );
       }
@@ -149,6 +163,7 @@ export class Runner {
     try {
       await Promise.all(workers);
     } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await closeDispatchers();
     }
     return this.report;
@@ -156,6 +171,18 @@ export class Runner {
 
   private fail(item: WorkItem, actions: PlannedAction[], error: string, failure: ActionReport['failure']) {
     for (const a of actions) this.report.actions.push({ ...a, ok: false, error, failure, durationMs: 0 });
+  }
+
+  /** One account's bug or broken file must not stop the others (nor kill the process mid-refresh). */
+  private async runAccountSafely(item: WorkItem): Promise<void> {
+    try {
+      await this.runAccount(item);
+    } catch (e) {
+      const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
+      const msg = e instanceof AccountFileError ? e.message : `internal error: ${(e as Error).message}`;
+      this.o.log.error(`[tick] ${item.id}: ${msg}`);
+      this.fail(item, item.actions.filter((a) => !done.has(a.action)), msg, 'file');
+    }
   }
 
   private async runAccount(item: WorkItem): Promise<void> {

@@ -67,3 +67,27 @@ describe('never lose an account', () => {
     expect((await runCli(w.args('refresh', 'a', '--token'))).code).toBe(0);
   });
 });
+
+describe('signals', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await new World().start('request_delay_ms: 0\nconcurrency: 1\n');
+  });
+  afterEach(() => w.stop());
+
+  it('SIGTERM mid-refresh finishes and saves the refresh in flight, and starts nothing new', async () => {
+    const first = w.anthropic('a1', { expiresIn: MIN });
+    w.anthropic('a2', { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 800 });
+    const h = startCli(w.args('tick', '--json'));
+    for (let i = 0; i < 200 && !w.sim.requestsTo(SIM_PATHS.anthropicToken).length; i++) await sleep(10);
+    h.child.kill('SIGTERM');
+    const r = await h.done;
+    expectNoSecrets(r.stdout + r.stderr, w.secrets);
+    const doc = parseJson(r);
+    expect(doc.actions).toMatchObject([{ account: 'a1', action: 'token', ok: true }]);
+    expect(doc.skipped).toEqual([{ account: 'a2', reason: 'stopped by a signal before it started' }]);
+    expect(w.home.read('a1').credentials.refreshToken).toBe(first.account.refreshToken);
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
+  });
+});
