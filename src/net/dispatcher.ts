@@ -22,7 +22,10 @@ async function create(proxy: string | null, timeoutMs: number): Promise<Dispatch
   const connect = { timeout: Math.min(timeoutMs, 10_000) };
   if (!proxy) return new undici.Agent({ connect, keepAliveTimeout: 10_000 });
   const scheme = new URL(proxy).protocol;
-  if (scheme === 'http:' || scheme === 'https:') return new undici.ProxyAgent({ uri: proxy, connect, proxyTls: connect });
+  if (scheme === 'http:' || scheme === 'https:') {
+    const { httpProxyDispatcher } = await import('./http-proxy.js');
+    return httpProxyDispatcher(proxy, connect.timeout);
+  }
   const { socksDispatcher } = await import('./socks.js');
   return socksDispatcher(proxy, connect.timeout);
 }

@@ -55,7 +55,8 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
       headers: req.headers,
       body: req.body,
       dispatcher,
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      // No overall abort signal: connecting (to the upstream or through a proxy) has its own timeout and is
+      // a network-path failure; only waiting for the answer on an open connection is an upstream timeout.
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
@@ -66,6 +67,7 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
   } catch (err) {
     if (err instanceof NetworkError) throw err;
     const { code, message } = describe(err);
+    if (code === 'PROXY_ERROR') throw new NetworkError('network', `cannot reach ${host}${via}: ${message}`);
     if (TIMEOUT_CODES.has(code)) throw new NetworkError('timeout', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
       throw new NetworkError('network', `the connection to ${host}${via} was closed before an answer (${code})`);

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { World } from '../support/fixtures.js';
-import { startDante, startMicrosocks, startTinyproxy } from '../support/proxies.mjs';
+import { startDante, startMicrosocks, startSilent, startTinyproxy } from '../support/proxies.mjs';
 
 type Proxy = Awaited<ReturnType<typeof startDante>>;
 
@@ -97,6 +97,43 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
       expect(tp.log()).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${simPort()}`));
     } finally {
       await tp.stop();
+    }
+  });
+
+  it('http proxy with user:pass (tinyproxy BasicAuth); a wrong password is refused, not counted', async () => {
+    const tp = await startTinyproxy([Number(simPort())], { user: 'refresher', pass: 'tiny-secret' });
+    try {
+      w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\n'));
+      w.grok('ok', { fields: { quota: null, proxy: tp.url } });
+      w.grok('bad', { fields: { quota: null, proxy: tp.url.replace('tiny-secret', 'wrong-pass') } });
+      const before = w.home.bytes('bad');
+      const r = await tick();
+      const by = Object.fromEntries(r.doc.actions.map((a: any) => [a.account, a]));
+      expect(by.ok.ok, r.stderr).toBe(true);
+      expect(by.bad).toMatchObject({ ok: false, failure: 'network', error: expect.stringMatching(/the proxy refused authentication \(HTTP 40[17]\)/) });
+      expect(by.bad.error).toContain(`via proxy http://refresher:***@127.0.0.1:${tp.port}`);
+      expect(r.stdout + r.stderr).not.toMatch(/tiny-secret|wrong-pass/);
+      expect(w.home.bytes('bad').equals(before)).toBe(true);
+    } finally {
+      await tp.stop();
+    }
+  });
+
+  it('a proxy that accepts the connection and never answers times out as a proxy failure, not counted', async () => {
+    const silent = await startSilent();
+    try {
+      w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\ntimeout_ms: 800\n'));
+      w.grok('via-http', { fields: { quota: null, proxy: `http://127.0.0.1:${silent.port}` } });
+      w.grok('via-socks', { fields: { quota: null, proxy: `socks5h://127.0.0.1:${silent.port}` } });
+      const before = [w.home.bytes('via-http'), w.home.bytes('via-socks')];
+      const r = await tick();
+      expect(r.code).toBe(1);
+      for (const a of r.doc.actions) expect(a).toMatchObject({ ok: false, failure: 'network', error: expect.stringContaining(`via proxy`) });
+      expect(r.doc.actions.find((a: any) => a.account === 'via-http').error).toContain('no answer to CONNECT from the proxy within 800 ms');
+      expect(w.home.bytes('via-http').equals(before[0]!)).toBe(true);
+      expect(w.home.bytes('via-socks').equals(before[1]!)).toBe(true);
+    } finally {
+      await silent.stop();
     }
   });
 

@@ -116,8 +116,12 @@ export async function startMicrosocks(user, pass) {
   return { ...p, url: `socks5://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${port}` };
 }
 
-/** tinyproxy allows CONNECT only to the ports listed (ConnectPort), so the upstream's port must be given. */
-export async function startTinyproxy(connectPorts) {
+/**
+ * tinyproxy allows CONNECT only to the ports listed (ConnectPort), so the upstream's port must be given.
+ * @param {number[]} connectPorts
+ * @param {{ user: string, pass: string } | null} [auth] BasicAuth credentials
+ */
+export async function startTinyproxy(connectPorts, auth = null) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tinyproxy-'));
   chmodSync(dir, 0o777);
@@ -136,9 +140,29 @@ export async function startTinyproxy(connectPorts) {
       `LogFile "${log}"`,
       'LogLevel Connect',
       ...connectPorts.map((p) => `ConnectPort ${p}`),
+      ...(auth ? [`BasicAuth ${auth.user} ${auth.pass}`] : []),
       '',
     ].join('\n'),
   );
   const p = await run('tinyproxy', 'tinyproxy', ['-d', '-c', conf], port, dir, log);
-  return { ...p, url: `http://127.0.0.1:${port}` };
+  const creds = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : '';
+  return { ...p, url: `http://${creds}127.0.0.1:${port}` };
+}
+
+/** A TCP server that accepts connections and never says a word: a hung proxy. */
+export async function startSilent() {
+  const sockets = new Set();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  return {
+    port,
+    stop: () => new Promise((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
 }
