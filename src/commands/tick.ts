@@ -2,6 +2,7 @@ import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport } from '../core/runner.js';
 import { idleFromCache, savePlanCache } from '../store/plan-cache.js';
+import type { Logger } from '../log.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 
@@ -10,6 +11,14 @@ export interface TickOptions {
   now?: string;
   account?: string[];
   dryRun?: boolean;
+}
+
+/**
+ * cron mails whatever a job prints, so a run that had nothing to do prints nothing unless someone is
+ * watching (a terminal) or asked for it (LOG_LEVEL=debug).
+ */
+function idleLog(log: Logger): (msg: string) => void {
+  return process.stderr.isTTY ? log.info : log.debug;
 }
 
 /**
@@ -34,7 +43,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
       for (const w of idle.warnings) log.warn(w);
       const notDue = idle.accounts - idle.skipped.length;
       if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
-      else log.info(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
+      else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
       if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [] });
       return EXIT_OK;
     }
@@ -75,7 +84,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const failedIds = new Set(actions.filter((a) => !a.ok).map((a) => a.account));
   const okIds = new Set(actions.filter((a) => a.ok && !failedIds.has(a.account)).map((a) => a.account));
   const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
-  log.info(
+  (actions.length || errors.length ? log.info : idleLog(log))(
     `[tick] ${okIds.size} account${okIds.size === 1 ? '' : 's'} refreshed, ${failedIds.size + errors.length} failed, ${idle} not due` +
       (plan.skipped.length ? `, ${plan.skipped.length} skipped` : ''),
   );

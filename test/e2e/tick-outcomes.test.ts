@@ -31,7 +31,13 @@ describe('tick: outcomes', () => {
       { account: 'paused-one', reason: 'paused' },
     ]);
     expect(w.sim.requests).toHaveLength(0);
-    expect(r.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 1 not due, 4 skipped');
+    // nothing was done: a cron job prints nothing (cron would mail it every minute)...
+    expect(r.stderr).toBe('');
+    const quiet = await w.run(['tick']);
+    expect(quiet.stderr).toBe('');
+    // ...unless asked
+    const loud = await w.run(['tick'], { env: { LOG_LEVEL: 'debug' } });
+    expect(loud.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 1 not due, 4 skipped');
   });
 
   it('invalid_grant marks the account expired, and the next tick does not retry it', async () => {

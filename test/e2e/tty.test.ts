@@ -53,6 +53,13 @@ describe('on a terminal', () => {
     expect(existsSync(w.home.file('g'))).toBe(false);
   });
 
+  it('an idle tick says so on a terminal (and nothing under cron)', async () => {
+    w.grok('g');
+    const r = await onTerminal(w.args('tick'), { after: 'never', type: '' });
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain('[tick] 0 accounts refreshed, 0 failed, 1 not due');
+  });
+
   it('status draws a table on a terminal', async () => {
     w.grok('g', { fields: { quota: { checkedAt: Date.now(), remainingQueries: 95, heavyRemainingQueries: 18 } } });
     const r = await onTerminal(w.args('status'), { after: 'never', type: '' });
