@@ -1,5 +1,6 @@
 import { EXIT_OK } from '../errors.js';
 import { describeProxy } from '../net/proxy.js';
+import { currentPoolProxy } from '../store/pool-cache.js';
 import { renderTable, type Cell } from '../render/table.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';
@@ -9,6 +10,7 @@ export async function accountList(g: GlobalOptions, o: { json?: boolean; color?:
   const { store, cfg, log } = await openContext(g, { json: o.json });
   const loaded = store.loadAll();
   for (const w of loaded.warnings) log.warn(w);
+  const pool = currentPoolProxy(store, cfg, Date.now());
   const rows = loaded.accounts.map(({ account: a }) => ({
     id: a.id,
     provider: a.provider,
@@ -17,7 +19,7 @@ export async function accountList(g: GlobalOptions, o: { json?: boolean; color?:
     status: a.status,
     paused: a.paused,
     autoRefresh: a.autoRefresh,
-    proxy: describeProxy(a, cfg),
+    proxy: describeProxy(a, cfg, pool),
     endpoint: a.endpoint,
     priority: a.priority,
     source: a.source,

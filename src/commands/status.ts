@@ -2,6 +2,7 @@ import { EXIT_OK } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { Account, AccountPlan, Quota } from '../core/types.js';
 import { describeProxy } from '../net/proxy.js';
+import { currentPoolProxy } from '../store/pool-cache.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 import { renderTable, type Cell } from '../render/table.js';
@@ -55,6 +56,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     now,
   );
   const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
+  const pool = currentPoolProxy(store, cfg, now);
 
   if (o.json) {
     const rows: object[] = plan.accounts.map((p) => {
@@ -75,7 +77,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
         lastUsedAt: a.lastUsedAt,
         lastRefreshAt: a.lastRefreshAt,
         quota: a.quota,
-        proxy: describeProxy(a, cfg),
+        proxy: describeProxy(a, cfg, pool),
         skip: p.skip,
         next: p.next,
       };
@@ -102,7 +104,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       { text: String(a.failedCount), tone: a.failedCount ? 'warn' : undefined },
       { text: nextText(p, now), tone: p.skip ? 'dim' : undefined },
     ];
-    if (o.all) row.push({ text: describeProxy(a, cfg) }, { text: String(a.priority) }, { text: a.lastFailure?.reason ?? '-' });
+    if (o.all) row.push({ text: describeProxy(a, cfg, pool) }, { text: String(a.priority) }, { text: a.lastFailure?.reason ?? '-' });
     return row;
   });
   for (const pr of loaded.problems) {

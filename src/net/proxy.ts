@@ -17,11 +17,14 @@ export function chooseProxy(a: Pick<Account, 'proxy'>, cfg: Config, poolProxy: s
   return { url: null, source: 'direct' };
 }
 
-/** For tables and JSON: the effective proxy with its password as ***. The pool is named, not fetched. */
-export function describeProxy(a: Pick<Account, 'proxy'>, cfg: Config): string {
+/**
+ * For tables and JSON: the effective proxy with its password as ***. The pool is never fetched for this; its
+ * last answer (cached in the home) is shown when there is one.
+ */
+export function describeProxy(a: Pick<Account, 'proxy'>, cfg: Config, poolAnswer: string | null = null): string {
   if (a.proxy === 'direct') return 'direct';
   if (a.proxy) return redactUrl(a.proxy);
-  if (cfg.proxyPoolUrl) return `pool ${redactUrl(cfg.proxyPoolUrl)}`;
+  if (cfg.proxyPoolUrl) return poolAnswer ? `${redactUrl(poolAnswer)} (from pool)` : `pool ${redactUrl(cfg.proxyPoolUrl)}`;
   if (cfg.proxyUrl) return redactUrl(cfg.proxyUrl);
   return 'direct';
 }

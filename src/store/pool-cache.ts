@@ -22,6 +22,13 @@ export function readPoolEntry(store: AccountStore, pool: string): PoolEntry | nu
   return e && e.pool === pool && typeof e.url === 'string' && typeof e.fetchedAt === 'number' ? e : null;
 }
 
+/** The pool's last answer if it is still within proxy_pool_interval, for display. */
+export function currentPoolProxy(store: AccountStore, cfg: { proxyPoolUrl: string | null; proxyPoolIntervalS: number }, now: number): string | null {
+  if (!cfg.proxyPoolUrl) return null;
+  const e = readPoolEntry(store, cfg.proxyPoolUrl);
+  return e && now - e.fetchedAt < cfg.proxyPoolIntervalS * 1000 ? e.url : null;
+}
+
 export function writePoolEntry(store: AccountStore, entry: PoolEntry): void {
   writeCache(store.home, NAME, entry);
 }

@@ -164,6 +164,9 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
       expect((await tick()).code).toBe(0);
       expect(pool.calls()).toBe(1);
       expect(w.sim.requestsTo(SIM_PATHS.grokRateLimits)).toHaveLength(4);
+      const shown = parseJson(await runCli(w.args('account', 'list', '--json')));
+      expect(shown[0].proxy).toBe(`${dante.url} (from pool)`); // the socks5:// answer, as socks5h://
+      expect(pool.calls()).toBe(1); // showing it did not ask the pool
       expect(dante.log()).toContain(`ATYP: 3 address: localhost.${simPort()}`); // rewritten to socks5h
     } finally {
       await pool.stop();
