@@ -173,6 +173,19 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
     }
   });
 
+  it('ten ticks started at once ask the pool once', async () => {
+    const pool = await startPool([dante.url]);
+    try {
+      w.home.writeConfig(w.sim.configYaml(`request_delay_ms: 0\nproxy_pool_url: ${pool.url}\n`));
+      for (let i = 0; i < 10; i++) w.grok(`g${i}`, { fields: { quota: null } });
+      const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => runCli(w.args('tick', '--json', '--account', `g${i}`))));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(pool.calls()).toBe(1);
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it('a 403 HTML block through the pool fetches a fresh proxy and retries', async () => {
     const tp = await startTinyproxy([Number(simPort())]);
     const pool = await startPool([dante.url, tp.url]);
