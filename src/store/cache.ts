@@ -7,10 +7,15 @@ import { join } from 'node:path';
  * unchanged (same inode, size, mtime and ctime) and the program version is the same; anything else falls
  * back to reading everything. Losing them costs time, never correctness, so they are written without fsync.
  */
-export type Fingerprint = string;
+/** [inode, size, mtime ms, ctime ms]: numbers, compared without building strings (a tick checks 1,000s). */
+export type Fingerprint = [number, number, number, number];
 
 export function fingerprint(st: Stats): Fingerprint {
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
+}
+
+export function sameFingerprint(a: Fingerprint, b: Fingerprint | undefined): boolean {
+  return !!b && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
 export function cacheFile(home: string, name: string): string {
@@ -37,11 +42,8 @@ export function writeCache(home: string, name: string, value: unknown): void {
   }
 }
 
-/** The fingerprint of a file, or null when it does not exist. */
-export function statFingerprint(file: string): Fingerprint | null {
-  try {
-    return fingerprint(statSync(file));
-  } catch {
-    return null;
-  }
+/** The fingerprint of a file as text (for cache keys), or null when it does not exist. */
+export function statFingerprint(file: string): string | null {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? fingerprint(st).join(':') : null;
 }

@@ -1,5 +1,5 @@
 import { version } from '../version.js';
-import { readCache, writeCache, type Fingerprint } from './cache.js';
+import { readCache, sameFingerprint, writeCache, type Fingerprint } from './cache.js';
 import type { AccountStore } from './store.js';
 
 /**
@@ -42,7 +42,7 @@ export function idleFromCache(store: AccountStore, configFingerprint: string, no
     const e = cache.entries[id];
     if (!e || (e.due !== null && e.due <= now)) return null;
     const st = store.statOne(id);
-    if (!st || st.fingerprint !== e.fp) return null;
+    if (!st || !sameFingerprint(st.fingerprint, e.fp)) return null;
     if (st.warning) warnings.push(st.warning);
   }
   return { accounts: ids.length, skipped: cache.skipped, warnings };
