@@ -141,8 +141,12 @@ account
   .option('--endpoint <url|default>', 'a custom API base URL; default = providers.<provider>.api_base')
   .option('--priority <n>', 'higher is handled first')
   .option('--label <text>', 'a label for people ("" clears it)')
+  .option('--last-used <now|time>', 'record a use made outside refresher (quota is refreshed an hour after the last use)')
   .option('--json', 'print the result as JSON')
-  .addHelpText('after', examples(['refresher account set work-max --paused on --proxy socks5h://127.0.0.1:1080 --priority 1', 'refresher account set work-max --proxy default']))
+  .addHelpText(
+    'after',
+    examples(['refresher account set work-max --paused on --proxy socks5h://127.0.0.1:1080 --priority 1', 'refresher account set work-max --proxy default', 'refresher account set grok-1 --last-used now']),
+  )
   .action(async (id: string, opts, cmd: Command) => {
     const { accountSet } = await import('./commands/account-set.js');
     exitCode = await accountSet(globals(cmd), id, opts);

@@ -12,6 +12,7 @@ export interface SetOptions {
   endpoint?: string;
   priority?: string;
   label?: string;
+  lastUsed?: string;
   json?: boolean;
 }
 
@@ -49,8 +50,14 @@ export function setPatch(o: SetOptions): AccountPatch {
     else patch.priority = Number(o.priority);
   }
   if (o.label !== undefined) patch.label = o.label === '' ? null : o.label;
+  if (o.lastUsed !== undefined) {
+    // For tools that use the account outside refresher: quota is refreshed an hour after the last use.
+    const at = o.lastUsed === 'now' ? Date.now() : /^\d+$/.test(o.lastUsed) ? Number(o.lastUsed) : Date.parse(o.lastUsed);
+    if (Number.isNaN(at)) problems.push(`--last-used: expected now, ISO 8601 or epoch ms, got "${o.lastUsed}"`);
+    else patch.lastUsedAt = at;
+  }
   if (problems.length) throw usageError(problems.join('\n'));
-  if (!Object.keys(patch).length) throw usageError('nothing to set: give --auto-refresh, --paused, --proxy, --endpoint, --priority or --label');
+  if (!Object.keys(patch).length) throw usageError('nothing to set: give --auto-refresh, --paused, --proxy, --endpoint, --priority, --label or --last-used');
   return patch;
 }
 

@@ -65,6 +65,12 @@ describe('account add (manual), set, list, remove', () => {
     await run(['account', 'set', 'g', '--proxy', 'default', '--endpoint', 'default', '--label', '']);
     expect(w.home.read('g')).toMatchObject({ proxy: null, endpoint: null, label: null });
     expect((await run(['account', 'set', 'nope', '--paused', 'on'])).code).toBe(2);
+    // a use made elsewhere makes the quota due an hour later
+    await run(['account', 'set', 'g', '--last-used', 'now', '--paused', 'off', '--auto-refresh', 'on']);
+    expect(parseJson(await run(['tick', '--dry-run', '--json'])).actions).toEqual([]);
+    const later = parseJson(await run(['tick', '--dry-run', '--json', '--now', String(Date.now() + HOUR + MIN)]));
+    expect(later.actions).toMatchObject([{ account: 'g', action: 'quota', reason: expect.stringMatching(/^quota: last used 1h(1|2)m ago/) }]);
+    expect((await run(['account', 'set', 'g', '--last-used', 'yesterday'])).code).toBe(2);
     expect((await run(['account', 'set', 'g'])).stderr).toContain('nothing to set');
   });
 
