@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import type { Account, AccountPatch } from '../core/types.js';
+import { ACCOUNT_DEFAULTS, type Account, type AccountPatch } from '../core/types.js';
 import { ID_PATTERN } from '../store/home.js';
 import type { AccountStore, RawAccount } from '../store/store.js';
 import type { Candidate } from './formats.js';
@@ -74,22 +74,11 @@ export async function upsert(store: AccountStore, existing: Account[], c: Candid
     version: 1,
     id,
     provider: c.provider,
+    ...ACCOUNT_DEFAULTS,
     label: c.label,
     email: c.email,
     identity: c.identity,
     credentials: c.credentials,
-    autoRefresh: true,
-    paused: false,
-    priority: 0,
-    status: 'active',
-    failedCount: 0,
-    lastFailure: null,
-    lastUsedAt: null,
-    lastRefreshAt: null,
-    rateLimitReset: null,
-    quota: null,
-    proxy: null,
-    endpoint: null,
     source: link,
     ...c.state,
   };

@@ -115,6 +115,26 @@ export interface Plan {
   skipped: { account: string; reason: string }[];
 }
 
+/** Every optional field of an account file at its default: what a new account starts with. */
+export const ACCOUNT_DEFAULTS = {
+  label: null,
+  email: null,
+  autoRefresh: true,
+  paused: false,
+  priority: 0,
+  status: 'active',
+  failedCount: 0,
+  lastFailure: null,
+  lastUsedAt: null,
+  lastRefreshAt: null,
+  rateLimitReset: null,
+  quota: null,
+  proxy: null,
+  endpoint: null,
+  identity: null,
+  source: null,
+} as const satisfies Partial<Account>;
+
 export function isOAuth(a: Account): a is AnthropicAccount | CodexAccount {
   return a.provider !== 'grok';
 }

@@ -1,4 +1,4 @@
-import { PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from '../core/types.js';
+import { ACCOUNT_DEFAULTS, PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from '../core/types.js';
 import { proxyProblem, urlProblem } from '../config/validate.js';
 import { ID_PATTERN } from './home.js';
 
@@ -103,7 +103,7 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
     if (id !== fileId) throw new Problem('id', `"${id}" differs from the file name "${fileId}.json"; rename the file or fix the id`);
     const provider = str(o, 'provider', '')!;
     if (!(PROVIDERS as readonly string[]).includes(provider)) throw new Problem('provider', `unknown provider "${provider}"; expected anthropic, codex or grok`);
-    const status = o.status ?? 'active';
+    const status = o.status ?? ACCOUNT_DEFAULTS.status;
     if (status !== 'active' && status !== 'expired') throw new Problem('status', `expected "active" or "expired", got ${JSON.stringify(status)}`);
     const proxy = str(o, 'proxy', '', { optional: true });
     if (proxy !== null) {
@@ -122,11 +122,11 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
       label: str(o, 'label', '', { optional: true }),
       email: str(o, 'email', '', { optional: true }),
       credentials: credentials(provider as Provider, o.credentials),
-      autoRefresh: bool(o, 'autoRefresh', true),
-      paused: bool(o, 'paused', false),
-      priority: num(o, 'priority', '', { int: true }) ?? 0,
+      autoRefresh: bool(o, 'autoRefresh', ACCOUNT_DEFAULTS.autoRefresh),
+      paused: bool(o, 'paused', ACCOUNT_DEFAULTS.paused),
+      priority: num(o, 'priority', '', { int: true }) ?? ACCOUNT_DEFAULTS.priority,
       status,
-      failedCount: num(o, 'failedCount', '', { int: true, min: 0 }) ?? 0,
+      failedCount: num(o, 'failedCount', '', { int: true, min: 0 }) ?? ACCOUNT_DEFAULTS.failedCount,
       lastFailure: failure(o.lastFailure),
       lastUsedAt: num(o, 'lastUsedAt'),
       lastRefreshAt: num(o, 'lastRefreshAt'),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { planAccount, planTick } from '../../src/core/planner.js';
-import type { Account } from '../../src/core/types.js';
+import { ACCOUNT_DEFAULTS, type Account } from '../../src/core/types.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const MIN = 60_000;
@@ -18,20 +18,9 @@ function acct(over: Partial<Account> & { provider?: Account['provider'] } = {}):
   return {
     version: 1,
     id: 'a1',
-    label: null,
-    email: null,
-    autoRefresh: true,
-    paused: false,
-    priority: 0,
-    status: 'active',
-    failedCount: 0,
-    lastFailure: null,
-    lastUsedAt: null,
-    lastRefreshAt: null,
+    ...ACCOUNT_DEFAULTS,
     rateLimitReset: NOW + HOUR,
     quota: { checkedAt: NOW - MIN },
-    proxy: null,
-    endpoint: null,
     provider,
     credentials,
     ...over,
