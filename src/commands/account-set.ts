@@ -1,7 +1,7 @@
 import { proxyProblem, urlProblem } from '../config/validate.js';
 import type { AccountPatch } from '../core/types.js';
-import { EXIT_OK, usageError } from '../errors.js';
-import { describeProblem } from '../store/store.js';
+import { ExitError, EXIT_OK, EXIT_USAGE, usageError } from '../errors.js';
+import { describeProblem, problemsExitCode } from '../store/store.js';
 import { redactUrl } from '../util/secrets.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';
 
@@ -66,7 +66,7 @@ export async function accountSet(g: GlobalOptions, id: string, o: SetOptions): P
   const patch = setPatch(o);
   const { store, log } = await openContext(g, { json: o.json });
   const current = store.read(id);
-  if (!('account' in current)) throw usageError(describeProblem(current));
+  if (!('account' in current)) throw new ExitError(store.listIds().includes(id) ? problemsExitCode([current]) : EXIT_USAGE, describeProblem(current));
   const release = await store.lock(id);
   let updated;
   try {

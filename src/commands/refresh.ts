@@ -1,7 +1,7 @@
-import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
+import { ExitError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, usageError } from '../errors.js';
 import { applicableActions } from '../core/planner.js';
 import type { ActionKind } from '../core/types.js';
-import { describeProblem } from '../store/store.js';
+import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface RefreshOptions {
@@ -15,7 +15,7 @@ export interface RefreshOptions {
 export async function refresh(g: GlobalOptions, id: string, o: RefreshOptions): Promise<number> {
   const { store, cfg, log } = await openContext(g, { json: o.json });
   const loaded = store.read(id);
-  if (!('account' in loaded)) throw usageError(describeProblem(loaded));
+  if (!('account' in loaded)) throw new ExitError(store.listIds().includes(id) ? problemsExitCode([loaded]) : EXIT_USAGE, describeProblem(loaded));
   const a = loaded.account;
   const asked = (['token', 'window', 'quota'] as ActionKind[]).filter((k) => o[k]);
   const applicable = applicableActions(a);

@@ -37,6 +37,10 @@ describe('refresher refresh', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--window does not apply');
     expect((await run('refresh', 'nope')).code).toBe(2);
+    w.home.writeRaw('broken', '{');
+    const broken = await run('refresh', 'broken');
+    expect(broken.code).toBe(1); // a broken file is an account failure, not a usage error
+    expect(broken.stderr).toContain(`${w.home.file('broken')}: not valid JSON`);
   });
 
   it('waits for an account locked by a tick instead of skipping it', async () => {
