@@ -181,6 +181,20 @@ describe('account import', () => {
     expect(w.sim.state.refreshReuses).toBe(0);
   });
 
+  it('an expired account comes back when the official CLI logged in again and the file is re-imported', async () => {
+    const cc = claudeCodeFile(Date.now() + HOUR);
+    await run('account', 'import');
+    w.home.writeAccount({ ...w.home.read('claude-code'), status: 'expired', lastFailure: { at: Date.now(), reason: 'needs login' } });
+    const fresh = w.sim.state.addOAuth('anthropic', 'cc@example.com', Date.now());
+    w.secrets.push(fresh.accessToken, fresh.refreshToken);
+    const doc = JSON.parse(readFileSync(cc.file, 'utf8'));
+    doc.claudeAiOauth = { ...doc.claudeAiOauth, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresAt: Date.now() + 30 * MIN };
+    writeFileSync(cc.file, JSON.stringify(doc));
+    const r = parseJson(await run('account', 'import', '--json'));
+    expect(r.imported[0]).toMatchObject({ id: 'claude-code', action: 'updated' });
+    expect(w.home.read('claude-code')).toMatchObject({ status: 'active', failedCount: 0, lastFailure: null, credentials: { refreshToken: fresh.refreshToken } });
+  });
+
   it('--no-link makes a detached copy and explains the hazard', async () => {
     const cc = claudeCodeFile(Date.now() + HOUR);
     const r = await run('account', 'import', '--no-link', '--from', cc.file);
