@@ -1,7 +1,7 @@
 import { EXIT_OK } from '../errors.js';
-import { describeProxy } from '../net/proxy.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
 import { renderTable, type Cell } from '../render/table.js';
+import { settingsView } from '../render/views.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';
 
@@ -11,19 +11,7 @@ export async function accountList(g: GlobalOptions, o: { json?: boolean; color?:
   const loaded = store.loadAll();
   for (const w of loaded.warnings) log.warn(w);
   const pool = currentPoolProxy(store, cfg, Date.now());
-  const rows = loaded.accounts.map(({ account: a }) => ({
-    id: a.id,
-    provider: a.provider,
-    label: a.label,
-    email: a.email,
-    status: a.status,
-    paused: a.paused,
-    autoRefresh: a.autoRefresh,
-    proxy: describeProxy(a, cfg, pool),
-    endpoint: a.endpoint,
-    priority: a.priority,
-    source: a.source,
-  }));
+  const rows = loaded.accounts.map(({ account: a }) => settingsView(a, cfg, pool));
   if (o.json) {
     printJson([...rows, ...loaded.problems.map((p) => ({ id: p.id, file: p.file, status: 'error', error: describeProblem(p) }))]);
     return problemsExitCode(loaded.problems);

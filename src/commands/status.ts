@@ -6,6 +6,7 @@ import { currentPoolProxy } from '../store/pool-cache.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 import { renderTable, type Cell } from '../render/table.js';
+import { settingsView } from '../render/views.js';
 import { relative } from '../util/time.js';
 
 export interface StatusOptions {
@@ -62,14 +63,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     const rows: object[] = plan.accounts.map((p) => {
       const a = byId.get(p.id)!;
       return {
-        id: a.id,
-        provider: a.provider,
-        label: a.label,
-        email: a.email,
-        status: a.status,
-        paused: a.paused,
-        autoRefresh: a.autoRefresh,
-        priority: a.priority,
+        ...settingsView(a, cfg, pool),
         failedCount: a.failedCount,
         lastFailure: a.lastFailure,
         expiresAt: 'expiresAt' in a.credentials ? a.credentials.expiresAt : null,
@@ -77,7 +71,6 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
         lastUsedAt: a.lastUsedAt,
         lastRefreshAt: a.lastRefreshAt,
         quota: a.quota,
-        proxy: describeProxy(a, cfg, pool),
         skip: p.skip,
         next: p.next,
       };
