@@ -113,7 +113,7 @@ export class Runner {
         outcome = await fn({ account, cfg: this.o.cfg, http: this.http, proxy: proxy.url, now: this.o.now, log: this.o.log });
       } catch (e) {
         if (!(e instanceof NetworkError)) throw e;
-        outcome = e.kind === 'timeout' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
+        outcome = e.kind === 'upstream' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
       }
       if (outcome.kind === 'network' && outcome.blocked && proxy.fromPool && n < POOL_RETRIES) {
         const next = await this.pool!.replace(proxy.url!);

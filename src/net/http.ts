@@ -17,18 +17,21 @@ export interface HttpResponse {
 
 /**
  * `network`: the path failed (proxy down, DNS, connection refused or reset): not the account's fault.
- * `timeout`: the upstream took too long to answer: counts against the account like a 5xx.
+ * `upstream`: the upstream misbehaved on an open connection (no answer in time, an absurd answer): counts
+ * against the account like a 5xx.
  */
 export class NetworkError extends Error {
   constructor(
-    readonly kind: 'network' | 'timeout',
+    readonly kind: 'network' | 'upstream',
     message: string,
   ) {
     super(message);
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR', 'ETIMEDOUT_RESPONSE']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
+/** No answer of the APIs we call comes near this; a larger one is a misbehaving upstream or proxy. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 function describe(err: unknown): { code: string; message: string } {
   let e = err as { code?: unknown; message?: string; cause?: unknown; name?: string };
@@ -60,7 +63,17 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
-    const text = await res.body.text();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        res.body.destroy();
+        throw new NetworkError('upstream', `${host} sent an answer over ${MAX_BODY_BYTES / 1024 / 1024} MiB${via}; not read`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     return { status: res.statusCode, headers, text };
@@ -68,7 +81,7 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
     if (err instanceof NetworkError) throw err;
     const { code, message } = describe(err);
     if (code === 'PROXY_ERROR') throw new NetworkError('network', `cannot reach ${host}${via}: ${message}`);
-    if (TIMEOUT_CODES.has(code)) throw new NetworkError('timeout', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
+    if (TIMEOUT_CODES.has(code)) throw new NetworkError('upstream', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
       throw new NetworkError('network', `the connection to ${host}${via} was closed before an answer (${code})`);
     }

@@ -101,6 +101,11 @@ describe('tick: outcomes', () => {
     await tick('--account', 'g-slow');
     expect(w.home.read('g-slow')).toMatchObject({ failedCount: 1, lastFailure: { reason: expect.stringContaining('within 500 ms') } });
 
+    w.grok('g-huge', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
+    await tick('--account', 'g-huge');
+    expect(w.home.read('g-huge')).toMatchObject({ failedCount: 1, quota: null, lastFailure: { reason: expect.stringContaining('over 4 MiB') } });
+
     w.grok('g-junk', { fields: { quota: null } });
     w.sim.fault(SIM_PATHS.grokRateLimits, { status: 200, body: 'not json at all' });
     await tick('--account', 'g-junk');
