@@ -36,7 +36,7 @@ const builtinsAsRequire = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts', 'src/sim-entry.ts'],
+  entryPoints: ['src/cli.ts', 'src/fast-tick.ts', 'src/sim-entry.ts'],
   outdir: 'dist',
   bundle: true,
   splitting: false,

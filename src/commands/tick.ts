@@ -1,8 +1,8 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport } from '../core/runner.js';
-import { idleFromCache, savePlanCache } from '../store/plan-cache.js';
-import type { Logger } from '../log.js';
+import { savePlanCache } from '../store/plan-cache.js';
+import { answerIdleTick, idleLog } from './tick-idle.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 
@@ -11,14 +11,6 @@ export interface TickOptions {
   now?: string;
   account?: string[];
   dryRun?: boolean;
-}
-
-/**
- * cron mails whatever a job prints, so a run that had nothing to do prints nothing unless someone is
- * watching (a terminal) or asked for it (LOG_LEVEL=debug).
- */
-function idleLog(log: Logger): (msg: string) => void {
-  return process.stderr.isTTY ? log.info : log.debug;
 }
 
 /**
@@ -36,18 +28,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     const missing = [...only].filter((id) => !known.has(id));
     if (missing.length) throw usageError(`no account ${missing.map((m) => `"${m}"`).join(', ')} in ${store.dir}; run \`refresher status\` to list accounts`);
   }
-  if (!only) {
-    // The common cron case: nothing changed and nothing is due yet. Answer without reading any account.
-    const idle = idleFromCache(store, cfg.fingerprint, now);
-    if (idle) {
-      for (const w of idle.warnings) log.warn(w);
-      const notDue = idle.accounts - idle.skipped.length;
-      if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
-      else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
-      if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [] });
-      return EXIT_OK;
-    }
-  }
+  if (!only && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
   const loaded = store.loadAll(only);
   for (const w of loaded.warnings) log.warn(w);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);

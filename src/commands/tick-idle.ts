@@ -1,0 +1,28 @@
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { idleFromCache } from '../store/plan-cache.js';
+import type { AccountStore } from '../store/store.js';
+import { printJson } from './context.js';
+
+/**
+ * cron mails whatever a job prints, so a run that had nothing to do prints nothing unless someone is
+ * watching (a terminal) or asked for it (LOG_LEVEL=debug).
+ */
+export function idleLog(log: Logger): (msg: string) => void {
+  return process.stderr.isTTY ? log.info : log.debug;
+}
+
+/**
+ * The common cron case: nothing changed and nothing is due yet. Answers the tick from the plan cache without
+ * reading any account, exactly as a full run would; returns false when the cache cannot prove it.
+ */
+export function answerIdleTick(store: AccountStore, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
+  const idle = idleFromCache(store, cfg.fingerprint, now);
+  if (!idle) return false;
+  for (const w of idle.warnings) log.warn(w);
+  const notDue = idle.accounts - idle.skipped.length;
+  if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
+  else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
+  if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [] });
+  return true;
+}

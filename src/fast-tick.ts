@@ -1,0 +1,36 @@
+import { loadConfig } from './config/load.js';
+import { answerIdleTick } from './commands/tick-idle.js';
+import { createLogger } from './log.js';
+import { resolveHome } from './store/home.js';
+import { AccountStore } from './store/store.js';
+import { parseNow } from './util/time.js';
+
+/**
+ * The cron hot path, as a bundle of its own: `refresher tick` with plain options, answered from the plan
+ * cache when nothing is due, without loading the command-line parser or the rest of the program. Anything
+ * else (other options, something due, any error) returns false and bin/refresher runs the full CLI, which
+ * does the same work again and reports errors its usual way.
+ */
+export async function tryFastTick(argv: string[]): Promise<boolean> {
+  const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean } = {};
+  let sawTick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === 'tick' && !sawTick) sawTick = true;
+    else if (a === '--json' && sawTick) o.json = true;
+    else if (a === '--dry-run' && sawTick) o.dryRun = true;
+    else if ((a === '--home' || a === '--config' || (a === '--now' && sawTick)) && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
+      o[a.slice(2) as 'home' | 'config' | 'now'] = argv[++i];
+    } else return false;
+  }
+  if (!sawTick) return false;
+  try {
+    const now = o.now ? parseNow(o.now) : Date.now();
+    const log = createLogger({ json: o.json });
+    const home = resolveHome(o.home);
+    const cfg = await loadConfig(home, o.config);
+    return answerIdleTick(new AccountStore(home), cfg, now, log, o);
+  } catch {
+    return false;
+  }
+}
