@@ -5,11 +5,13 @@ import { resolveHome } from './store/home.js';
 import { AccountStore } from './store/store.js';
 import { parseNow } from './util/time.js';
 
+type IdleFlag = { refresherIdleChecked?: boolean };
+
 /**
  * The cron hot path, as a bundle of its own: `refresher tick` with plain options, answered from the plan
  * cache when nothing is due, without loading the command-line parser or the rest of the program. Anything
- * else (other options, something due, any error) returns false and bin/refresher runs the full CLI, which
- * does the same work again and reports errors its usual way.
+ * else returns false and bin/refresher runs the full CLI, which reports errors its usual way. When the cache
+ * was read and something is due, `globalThis.refresherIdleChecked` tells the full tick not to check again.
  */
 export async function tryFastTick(argv: string[]): Promise<boolean> {
   const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean } = {};
@@ -29,7 +31,9 @@ export async function tryFastTick(argv: string[]): Promise<boolean> {
     const log = createLogger({ json: o.json });
     const home = resolveHome(o.home);
     const cfg = await loadConfig(home, o.config);
-    return answerIdleTick(new AccountStore(home), cfg, now, log, o);
+    if (answerIdleTick(new AccountStore(home), cfg, now, log, o)) return true;
+    (globalThis as IdleFlag).refresherIdleChecked = true;
+    return false;
   } catch {
     return false;
   }

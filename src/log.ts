@@ -31,14 +31,13 @@ export function isLogLevel(v: string): v is LogLevel {
  * Human lines go to stderr so stdout stays clean for `--json`. With `--json`, info is silenced unless
  * LOG_LEVEL asks for it explicitly.
  */
-export function createLogger(opts: { json?: boolean; prefix?: string } = {}): Logger {
+export function createLogger(opts: { json?: boolean } = {}): Logger {
   const env = (process.env.LOG_LEVEL ?? '').toLowerCase();
   const level: LogLevel = isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
-  const prefix = opts.prefix ? `${opts.prefix} ` : '';
   const emit = (l: LogLevel, msg: string) => {
     if (ORDER[l] < ORDER[level]) return;
     const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
-    writeErr(redact(`${prefix}${tag}${msg}`) + '\n');
+    writeErr(redact(`${tag}${msg}`) + '\n');
   };
   return {
     debug: (m) => emit('debug', m),

@@ -19,7 +19,7 @@ export interface Context {
   log: Logger;
 }
 
-export async function openContext(g: GlobalOptions, opts: { json?: boolean; prefix?: string } = {}): Promise<Context> {
+export async function openContext(g: GlobalOptions, opts: { json?: boolean } = {}): Promise<Context> {
   const home = resolveHome(g.home);
   const log = createLogger(opts);
   const cfg = await loadConfig(home, g.config);

@@ -18,7 +18,7 @@ export interface TickOptions {
  * code and do it. Returns the exit code.
  */
 export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
-  const ctx = await openContext(g, { json: o.json, prefix: '' });
+  const ctx = await openContext(g, { json: o.json });
   const { store, cfg, log } = ctx;
   const clock = clockFrom(o.now);
   const now = clock();
@@ -28,7 +28,9 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     const missing = [...only].filter((id) => !known.has(id));
     if (missing.length) throw usageError(`no account ${missing.map((m) => `"${m}"`).join(', ')} in ${store.dir}; run \`refresher status\` to list accounts`);
   }
-  if (!only && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
+  // bin/refresher's fast path may already have asked the cache (and found something due): do not stat every file twice.
+  const idleChecked = (globalThis as { refresherIdleChecked?: boolean }).refresherIdleChecked === true;
+  if (!only && !idleChecked && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
   const loaded = store.loadAll(only);
   for (const w of loaded.warnings) log.warn(w);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);

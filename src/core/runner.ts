@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { HttpClient } from '../net/client.js';
+import { clientFromConfig, type HttpClient } from '../net/client.js';
 import { closeDispatchers } from '../net/dispatcher.js';
 import { NetworkError } from '../net/http.js';
 import { ProxyPool } from '../net/pool.js';
@@ -83,15 +83,7 @@ export class Runner {
   readonly report: RunReport = { actions: [], skipped: [] };
 
   constructor(private readonly o: RunOptions) {
-    this.http = new HttpClient({
-      concurrency: o.cfg.concurrency,
-      requestDelayMs: o.cfg.requestDelayMs,
-      retryStatusCodes: o.cfg.retryStatusCodes,
-      maxRetries: o.cfg.maxRetries,
-      maxRetryWaitMs: o.cfg.maxRetryWaitMs,
-      timeoutMs: o.cfg.timeoutMs,
-      onRetry: (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`),
-    });
+    this.http = clientFromConfig(o.cfg, (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`));
     this.pool = o.cfg.proxyPoolUrl ? new ProxyPool(o) : null;
   }
 

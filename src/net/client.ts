@@ -95,14 +95,11 @@ export class HttpClient {
   }
 }
 
-/** The client for one-off requests outside a tick (logins), with the config's timeouts and retries. */
-export function clientFromConfig(cfg: {
-  concurrency: number;
-  requestDelayMs: number;
-  retryStatusCodes: number[];
-  maxRetries: number;
-  maxRetryWaitMs: number;
-  timeoutMs: number;
-}): HttpClient {
-  return new HttpClient({ ...cfg });
+/** The client with the config's concurrency, spacing, timeouts and retries. */
+export function clientFromConfig(
+  cfg: Pick<ClientOptions, 'concurrency' | 'requestDelayMs' | 'retryStatusCodes' | 'maxRetries' | 'maxRetryWaitMs' | 'timeoutMs'>,
+  onRetry?: ClientOptions['onRetry'],
+): HttpClient {
+  const { concurrency, requestDelayMs, retryStatusCodes, maxRetries, maxRetryWaitMs, timeoutMs } = cfg;
+  return new HttpClient({ concurrency, requestDelayMs, retryStatusCodes, maxRetries, maxRetryWaitMs, timeoutMs, onRetry });
 }

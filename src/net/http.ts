@@ -29,15 +29,14 @@ export class NetworkError extends Error {
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** No answer of the APIs we call comes near this; a larger one is a misbehaving upstream or proxy. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 function describe(err: unknown): { code: string; message: string } {
-  let e = err as { code?: unknown; message?: string; cause?: unknown; name?: string };
+  let e = err as { code?: unknown; message?: string; cause?: unknown };
   // undici wraps socket errors; the useful code is often on the cause.
-  while (e && typeof e.code !== 'string' && e.cause && e.name !== 'TimeoutError') e = e.cause as typeof e;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { code: 'ABORT_ERR', message: e.message ?? '' };
+  while (e && typeof e.code !== 'string' && e.cause) e = e.cause as typeof e;
   return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: e?.message ?? String(err) };
 }
 
