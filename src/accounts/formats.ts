@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccountPatch, LinkedSource, Provider, Quota } from '../core/types.js';
+import type { AccountPatch, LinkedSource, Provider, Quota } from '../model/types.js';
 import { codexIdentity } from '../providers/jwt.js';
 
 /**

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import type { Provider } from '../core/types.js';
+import type { Provider } from '../model/types.js';
 import { codexIdentity } from '../providers/jwt.js';
 import { parseGrokCookies, ssoHash, type Candidate } from './formats.js';
 

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { ACCOUNT_DEFAULTS, type Account, type AccountPatch } from '../core/types.js';
+import { ACCOUNT_DEFAULTS, type Account, type AccountPatch } from '../model/types.js';
 import { ID_PATTERN } from '../store/home.js';
 import type { AccountStore, RawAccount } from '../store/store.js';
 import type { Candidate } from './formats.js';

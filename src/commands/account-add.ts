@@ -1,8 +1,8 @@
 import { manualCandidate } from '../accounts/manual.js';
 import { readLine, readSecretText } from '../accounts/secret-input.js';
 import { upsert } from '../accounts/upsert.js';
-import { proxyProblem } from '../config/validate.js';
-import { PROVIDERS, type Provider } from '../core/types.js';
+import { proxyProblem } from '../model/urls.js';
+import { PROVIDERS, type Provider } from '../model/types.js';
 import { EXIT_OK, usageError } from '../errors.js';
 import { writeErr } from '../log.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';

@@ -1,5 +1,5 @@
-import { proxyProblem, urlProblem } from '../config/validate.js';
-import type { AccountPatch } from '../core/types.js';
+import { proxyProblem, urlProblem } from '../model/urls.js';
+import type { AccountPatch } from '../model/types.js';
 import { ExitError, EXIT_OK, EXIT_USAGE, usageError } from '../errors.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { redactUrl } from '../util/secrets.js';

@@ -1,6 +1,6 @@
 import { ExitError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, usageError } from '../errors.js';
 import { applicableActions } from '../core/planner.js';
-import type { ActionKind } from '../core/types.js';
+import type { ActionKind } from '../model/types.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 

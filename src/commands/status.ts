@@ -1,6 +1,6 @@
 import { EXIT_OK } from '../errors.js';
 import { planTick } from '../core/planner.js';
-import type { Account, AccountPlan, Quota } from '../core/types.js';
+import type { Account, AccountPlan, Quota } from '../model/types.js';
 import { describeProxy } from '../net/proxy.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';

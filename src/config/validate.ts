@@ -1,4 +1,5 @@
 import { parseDuration } from '../util/time.js';
+import { proxyProblem, show, urlProblem } from '../model/urls.js';
 import { defaultConfig, type Config } from './types.js';
 
 /**
@@ -13,8 +14,6 @@ interface Rule {
   max?: number;
   set: (c: Config, v: any) => void;
 }
-
-const PROXY_SCHEMES = ['http:', 'https:', 'socks5:', 'socks5h:'];
 
 const TOP: Record<string, Rule> = {
   refresh_before_expiry: { kind: 'duration', set: (c, v) => (c.refreshBeforeExpiryMs = v) },
@@ -60,35 +59,6 @@ const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
     heavy_model: { kind: 'string', set: (c, v) => (c.providers.grok.heavyModel = v) },
   },
 };
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
-
-/** Checks a proxy URL; returns a problem text or null. Shared with account validation. */
-export function proxyProblem(v: string): string | null {
-  if (v === 'direct') return null;
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return `not a URL (got ${show(v)}); use http://, https://, socks5:// or socks5h://host:port`;
-  }
-  if (!PROXY_SCHEMES.includes(u.protocol)) return `unsupported proxy scheme "${u.protocol}"; use http, https, socks5 or socks5h`;
-  if (!u.hostname) return 'the proxy URL has no host';
-  return null;
-}
-
-export function urlProblem(v: string): string | null {
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http(s) URL, got ${show(v)}`;
-    return null;
-  } catch {
-    return `not a URL (got ${show(v)})`;
-  }
-}
 
 function check(rule: Rule, v: unknown): { value?: unknown; problem?: string } {
   if (v === null) return rule.nullable ? { value: null } : { problem: 'must not be null' };

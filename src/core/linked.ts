@@ -4,7 +4,7 @@ import type { Outcome } from '../providers/types.js';
 import { isNewer, readSourceTokens, writeBackSource } from '../store/sources.js';
 import type { AccountStore, LoadedAccount } from '../store/store.js';
 import { planAccount } from './planner.js';
-import { isOAuth, type Account, type AccountPatch } from './types.js';
+import { isOAuth, type Account, type AccountPatch } from '../model/types.js';
 
 /**
  * The runner's side of linked accounts (tokens shared with Claude Code or the Codex CLI) and of rotated

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { formatSpan, iso } from '../util/time.js';
-import { ACTIONS, isOAuth, type Account, type AccountPlan, type ActionKind, type NextDue, type Plan, type PlannedAction } from './types.js';
+import { ACTIONS, isOAuth, type Account, type AccountPlan, type ActionKind, type NextDue, type Plan, type PlannedAction } from '../model/types.js';
 
 /**
  * What is due, and why: a pure function of (accounts, config, now). No I/O, no clock. `tick` runs it,

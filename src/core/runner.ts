@@ -7,10 +7,11 @@ import { ProxyPool } from '../net/pool.js';
 import { chooseProxy } from '../net/proxy.js';
 import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
+import { poolCacheOf } from '../store/pool-cache.js';
 import { AccountFileError, describeProblem, type AccountStore, type LoadedAccount } from '../store/store.js';
 import { adoptFromSource, keepRotated, rescueFromSource, writeBack } from './linked.js';
 import { planAccount } from './planner.js';
-import type { Account, AccountPatch, ActionKind, PlannedAction } from './types.js';
+import type { Account, AccountPatch, ActionKind, PlannedAction } from '../model/types.js';
 
 export interface ActionReport {
   account: string;
@@ -84,7 +85,7 @@ export class Runner {
 
   constructor(private readonly o: RunOptions) {
     this.http = clientFromConfig(o.cfg, (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`));
-    this.pool = o.cfg.proxyPoolUrl ? new ProxyPool(o) : null;
+    this.pool = o.cfg.proxyPoolUrl ? new ProxyPool({ ...o, cache: poolCacheOf(o.store) }) : null;
   }
 
   /** The account's proxy; the pool is asked only for accounts that would use it. */

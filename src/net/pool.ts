@@ -1,8 +1,6 @@
 import type { Config } from '../config/types.js';
-import { proxyProblem } from '../config/validate.js';
+import { proxyProblem } from '../model/urls.js';
 import type { Logger } from '../log.js';
-import { readPoolEntry, withPoolLock, writePoolEntry } from '../store/pool-cache.js';
-import type { AccountStore } from '../store/store.js';
 import { redactUrl } from '../util/secrets.js';
 import { userAgent } from '../version.js';
 import { sendOnce } from './http.js';
@@ -17,6 +15,14 @@ export async function fetchPoolProxy(poolUrl: string, timeoutMs: number): Promis
   return text.replace(/^socks5:\/\//i, 'socks5h://');
 }
 
+/** Where the pool's last answer is shared between processes; the caller (the store) provides it. */
+export interface PoolCache {
+  read(pool: string): { url: string; fetchedAt: number } | null;
+  write(entry: { pool: string; url: string; fetchedAt: number }): void;
+  /** runs fn under a cross-process lock, so that ten ticks in one interval ask the pool once */
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 /**
  * The pool as one tick sees it: asked at most once per process and once per `proxy_pool_interval` across
  * processes (the answer is cached in the home), and asked again after a block of the current proxy. When
@@ -26,7 +32,7 @@ export class ProxyPool {
   private current: Promise<string | null> | null = null;
   private replacing = new Map<string, Promise<string | null>>();
 
-  constructor(private readonly o: { store: AccountStore; cfg: Config; log: Logger; now: () => number }) {}
+  constructor(private readonly o: { cache: PoolCache; cfg: Config; log: Logger; now: () => number }) {}
 
   get(): Promise<string | null> {
     this.current ??= this.load(null);
@@ -45,20 +51,20 @@ export class ProxyPool {
   }
 
   private async load(bad: string | null): Promise<string | null> {
-    const { store, cfg, log } = this.o;
+    const { cache, cfg, log } = this.o;
     const pool = cfg.proxyPoolUrl!;
     const fresh = () => {
-      const e = readPoolEntry(store, pool);
+      const e = cache.read(pool);
       return e && this.o.now() - e.fetchedAt < cfg.proxyPoolIntervalS * 1000 && e.url !== bad ? e.url : null;
     };
     const cached = fresh();
     if (cached) return cached;
     try {
-      return await withPoolLock(store, async () => {
+      return await cache.withLock(async () => {
         const again = fresh();
         if (again) return again;
         const url = await fetchPoolProxy(pool, cfg.timeoutMs);
-        writePoolEntry(store, { pool, url, fetchedAt: this.o.now() });
+        cache.write({ pool, url, fetchedAt: this.o.now() });
         log.info(`[tick] proxy pool gave ${redactUrl(url)}${bad ? ` (replacing blocked ${redactUrl(bad)})` : ''}`);
         return url;
       });

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { Account } from '../core/types.js';
+import type { Account } from '../model/types.js';
 import { redactUrl } from '../util/secrets.js';
 
 export interface ProxyChoice {

@@ -1,4 +1,4 @@
-import type { AnthropicAccount, Quota, UsageWindow } from '../core/types.js';
+import type { AnthropicAccount, Quota, UsageWindow } from '../model/types.js';
 import type { HttpResponse } from '../net/http.js';
 import { iso } from '../util/time.js';
 import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';

@@ -1,4 +1,4 @@
-import type { CodexAccount, Quota, UsageWindow } from '../core/types.js';
+import type { CodexAccount, Quota, UsageWindow } from '../model/types.js';
 import { iso } from '../util/time.js';
 import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
 import { codexIdentity } from './jwt.js';

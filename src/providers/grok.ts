@@ -1,4 +1,4 @@
-import type { GrokAccount } from '../core/types.js';
+import type { GrokAccount } from '../model/types.js';
 import type { HttpResponse } from '../net/http.js';
 import { badJson, httpFailure, json, num, parseJsonObject } from './common.js';
 import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';

@@ -1,4 +1,4 @@
-import type { Provider } from '../core/types.js';
+import type { Provider } from '../model/types.js';
 import { anthropic } from './anthropic.js';
 import { codex } from './codex.js';
 import { grok } from './grok.js';

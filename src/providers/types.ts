@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { Account, AccountPatch, ActionKind } from '../core/types.js';
+import type { Account, AccountPatch, ActionKind } from '../model/types.js';
 import type { Logger } from '../log.js';
 import type { HttpClient } from '../net/client.js';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { Account } from '../core/types.js';
+import type { Account } from '../model/types.js';
 import { describeProxy } from '../net/proxy.js';
 
 /** An account's settings as `account list --json` and `status --json` show them: no credentials, proxy redacted. */

@@ -9,4 +9,4 @@ export function resolveHome(flag?: string): string {
   return join(homedir(), '.local', 'share', 'refresher');
 }
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export { ID_PATTERN } from '../model/types.js';

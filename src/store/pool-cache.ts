@@ -42,3 +42,12 @@ export async function withPoolLock<T>(store: AccountStore, fn: () => Promise<T>)
     await release().catch(() => undefined);
   }
 }
+
+/** The pool cache of one home, in the shape net/ asks for. */
+export function poolCacheOf(store: AccountStore) {
+  return {
+    read: (pool: string) => readPoolEntry(store, pool),
+    write: (entry: PoolEntry) => writePoolEntry(store, entry),
+    withLock: <T>(fn: () => Promise<T>) => withPoolLock(store, fn),
+  };
+}

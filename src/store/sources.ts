@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { CodexCredentials, LinkedSource, OAuthCredentials } from '../core/types.js';
+import type { CodexCredentials, LinkedSource, OAuthCredentials } from '../model/types.js';
 import { codexIdentity } from '../providers/jwt.js';
 import { registerSecret } from '../util/secrets.js';
 

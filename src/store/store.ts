@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, AccountPatch } from '../core/types.js';
+import type { Account, AccountPatch } from '../model/types.js';
 import { registerSecret } from '../util/secrets.js';
-import { parseAccount, secretsOf } from './account-schema.js';
+import { parseAccount, secretsOf } from '../model/account-schema.js';
 import { fingerprint, type Fingerprint } from './cache.js';
 import { ID_PATTERN } from './home.js';
 import { lock, tryLock, type Release } from './lock.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retryAfterMs } from '../../src/net/client.js';
 import { outcomePatch } from '../../src/core/runner.js';
-import type { Account } from '../../src/core/types.js';
+import type { Account } from '../../src/model/types.js';
 
 const res = (headers: Record<string, string>) => ({ status: 429, headers, text: '' });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { planAccount, planTick } from '../../src/core/planner.js';
-import { ACCOUNT_DEFAULTS, type Account } from '../../src/core/types.js';
+import { ACCOUNT_DEFAULTS, type Account } from '../../src/model/types.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const MIN = 60_000;

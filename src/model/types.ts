@@ -1,5 +1,8 @@
 /** The domain: what an account is, what can be done to one, and what the planner decides. No I/O here. */
 
+/** What an account id (and its file name) may be. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
 export const PROVIDERS = ['anthropic', 'codex', 'grok'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 

@@ -1,6 +1,5 @@
-import { ACCOUNT_DEFAULTS, PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from '../core/types.js';
-import { proxyProblem, urlProblem } from '../config/validate.js';
-import { ID_PATTERN } from './home.js';
+import { ACCOUNT_DEFAULTS, ID_PATTERN, PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from './types.js';
+import { proxyProblem, urlProblem } from './urls.js';
 
 /**
  * Validates one parsed account file. The raw object is kept by the store (unknown fields survive a write);
