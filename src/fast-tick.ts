@@ -25,7 +25,8 @@ export async function tryFastTick(argv: string[]): Promise<boolean> {
       o[a.slice(2) as 'home' | 'config' | 'now'] = argv[++i];
     } else return false;
   }
-  if (!sawTick) return false;
+  // `--now` without `--dry-run` is a usage error: the full CLI says so.
+  if (!sawTick || (o.now && !o.dryRun)) return false;
   try {
     const now = o.now ? parseNow(o.now) : Date.now();
     const log = createLogger({ json: o.json });

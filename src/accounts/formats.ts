@@ -1,3 +1,4 @@
+import { describeJsonError } from '../util/secrets.js';
 import { createHash } from 'node:crypto';
 import type { AccountPatch, LinkedSource, Provider, Quota } from '../model/types.js';
 import { codexIdentity } from '../providers/jwt.js';
@@ -176,7 +177,7 @@ export function detect(text: string, path: string): Detected {
   try {
     o = JSON.parse(text);
   } catch (e) {
-    return { error: `not JSON (${(e as Error).message})` };
+    return { error: describeJsonError(e) };
   }
   if (!isObj(o)) return { error: 'not a JSON object' };
   try {

@@ -7,7 +7,7 @@ import { openContext, printJson, type GlobalOptions } from './context.js';
 
 /** `account list`: the settings of every account (status shows the timing). */
 export async function accountList(g: GlobalOptions, o: { json?: boolean; color?: boolean }): Promise<number> {
-  const { store, cfg, log } = await openContext(g, { json: o.json });
+  const { store, cfg, log } = await openContext(g, { json: o.json, existing: true });
   const loaded = store.loadAll();
   for (const w of loaded.warnings) log.warn(w);
   const pool = currentPoolProxy(store, cfg, Date.now());

@@ -4,7 +4,7 @@ import { openContext, printJson, type GlobalOptions } from './context.js';
 
 /** `account remove <id>`: asks on a terminal, needs --yes otherwise. Never touches a linked source file. */
 export async function accountRemove(g: GlobalOptions, id: string, o: { yes?: boolean; json?: boolean }): Promise<number> {
-  const { store, log } = await openContext(g, { json: o.json });
+  const { store, log } = await openContext(g, { json: o.json, existing: true });
   if (!store.listIds().includes(id)) throw usageError(`no account "${id}" in ${store.dir}; run \`refresher account list\``);
   const current = store.read(id);
   const what = 'account' in current ? `${current.account.provider} account ${id}` : `account file ${current.file} (unreadable)`;

@@ -64,7 +64,7 @@ export function setPatch(o: SetOptions): AccountPatch {
 /** `account set <id>`: read-modify-write under the account's lock, so a running tick loses nothing. */
 export async function accountSet(g: GlobalOptions, id: string, o: SetOptions): Promise<number> {
   const patch = setPatch(o);
-  const { store, log } = await openContext(g, { json: o.json });
+  const { store, log } = await openContext(g, { json: o.json, existing: true });
   const current = store.read(id);
   if (!('account' in current)) throw new ExitError(store.listIds().includes(id) ? problemsExitCode([current]) : EXIT_USAGE, describeProblem(current));
   const release = await store.lock(id);

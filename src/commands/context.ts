@@ -5,6 +5,7 @@ import { resolveHome } from '../store/home.js';
 import { AccountStore } from '../store/store.js';
 import { redact } from '../util/secrets.js';
 import { parseNow } from '../util/time.js';
+import { usageError } from '../errors.js';
 
 /** Options every command takes (set on the program, read through optsWithGlobals). */
 export interface GlobalOptions {
@@ -19,11 +20,22 @@ export interface Context {
   log: Logger;
 }
 
-export async function openContext(g: GlobalOptions, opts: { json?: boolean } = {}): Promise<Context> {
+/** `existing`: the command reads accounts, so the home must exist (exit 2 naming the path otherwise). */
+export async function openContext(g: GlobalOptions, opts: { json?: boolean; existing?: boolean } = {}): Promise<Context> {
   const home = resolveHome(g.home);
   const log = createLogger(opts);
+  const store = new AccountStore(home);
+  if (opts.existing) {
+    const problem = store.homeProblem();
+    if (problem) throw usageError(problem);
+  }
   const cfg = await loadConfig(home, g.config);
-  return { home, store: new AccountStore(home), cfg, log };
+  return { home, store, cfg, log };
+}
+
+/** `--now` pretends a time: fine for looking, never for doing (it would write pretend times into files). */
+export function lookOnly(nowFlag: string | undefined, what: string): void {
+  if (nowFlag !== undefined) throw usageError(`--now is only for looking: use it with ${what}, which write nothing`);
 }
 
 /** A clock for the run: `--now` fixes the start, and time still moves from there. */

@@ -13,7 +13,7 @@ export interface RefreshOptions {
 
 /** `refresher refresh <id>`: the chosen actions now, due or not, with the same locks and outcomes as tick. */
 export async function refresh(g: GlobalOptions, id: string, o: RefreshOptions): Promise<number> {
-  const { store, cfg, log } = await openContext(g, { json: o.json });
+  const { store, cfg, log } = await openContext(g, { json: o.json, existing: true });
   const loaded = store.read(id);
   if (!('account' in loaded)) throw new ExitError(store.listIds().includes(id) ? problemsExitCode([loaded]) : EXIT_USAGE, describeProblem(loaded));
   const a = loaded.account;
@@ -28,7 +28,12 @@ export async function refresh(g: GlobalOptions, id: string, o: RefreshOptions): 
   const actions = kinds.map((action) => ({ account: id, action, reason: 'forced by `refresher refresh`' }));
   const clock = clockFrom(undefined);
   const { Runner } = await import('../core/runner.js');
-  const report = await new Runner({ store, cfg, log, now: clock, waitForLockMs: 30_000 }).run([{ id, actions, forced: true }], [a]);
+  const item = { id, actions, forced: true, leftovers: store.scan().leftovers.get(id), recovery: store.pendingRecovery().get(id) ?? null };
+  const report = await new Runner({ store, cfg, log, now: clock, waitForLockMs: 30_000, tag: '[refresh]' }).run([item], [a]);
   if (o.json) printJson({ now: clock(), account: id, actions: report.actions, skipped: report.skipped });
-  return report.actions.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;
+  if (report.signal) {
+    const { signalExitCode } = await import('../core/runner.js');
+    return signalExitCode(report.signal);
+  }
+  return report.actions.every((r) => r.ok) && !report.leftUndone.length ? EXIT_OK : EXIT_FAILED;
 }

@@ -1,4 +1,5 @@
-import { EXIT_OK } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { attentionList } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { Account, AccountPlan, Quota } from '../model/types.js';
 import { describeProxy } from '../net/proxy.js';
@@ -32,9 +33,10 @@ function quotaText(a: Account): string {
 }
 
 function stateOf(a: Account, max: number): { text: string; tone: Cell['tone'] } {
+  if (a.recovery) return { text: 'tokens in recovery', tone: 'bad' };
   if (a.status === 'expired') return { text: 'expired', tone: 'bad' };
   if (a.paused) return { text: 'paused', tone: 'dim' };
-  if (a.failedCount >= max) return { text: `failing ${a.failedCount}/${max}`, tone: 'bad' };
+  if (a.failedCount >= max) return { text: `cooling down ${a.failedCount}/${max}`, tone: 'bad' };
   if (a.failedCount > 0) return { text: `failing ${a.failedCount}/${max}`, tone: 'warn' };
   return { text: 'active', tone: 'good' };
 }
@@ -47,15 +49,15 @@ function nextText(p: AccountPlan, now: number): string {
 }
 
 export async function status(g: GlobalOptions, o: StatusOptions): Promise<number> {
-  const { store, cfg, log } = await openContext(g, { json: o.json });
+  const { store, cfg, log } = await openContext(g, { json: o.json, existing: true });
   const now = clockFrom(o.now)();
   const loaded = store.loadAll();
   for (const w of loaded.warnings) log.warn(w);
-  const plan = planTick(
-    loaded.accounts.map((l) => l.account),
-    cfg,
-    now,
-  );
+  const accounts = loaded.accounts.map((l) => l.account);
+  const plan = planTick(accounts, cfg, now);
+  const attention = new Map(attentionList(accounts, cfg).map((x) => [x.account, x]));
+  // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
+  const exitCode = Math.max(problemsExitCode(loaded.problems), attention.size ? EXIT_FAILED : EXIT_OK);
   const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
   const pool = currentPoolProxy(store, cfg, now);
 
@@ -73,11 +75,13 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
         quota: a.quota,
         skip: p.skip,
         next: p.next,
+        recovery: a.recovery ?? null,
+        attention: attention.get(a.id) ?? null,
       };
     });
     for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
     printJson(rows);
-    return problemsExitCode(loaded.problems);
+    return exitCode;
   }
 
   const header = ['id', 'provider', 'state', 'token expires', 'window resets', 'quota', 'last used', 'failures', 'next due'];
@@ -111,5 +115,9 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
   const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
   process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor }));
-  return problemsExitCode(loaded.problems);
+  if (attention.size) {
+    const lines = [...attention.values()].map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`);
+    process.stdout.write(`\n${attention.size} account${attention.size === 1 ? ' needs' : 's need'} a person:\n${lines.join('')}`);
+  }
+  return exitCode;
 }

@@ -23,6 +23,6 @@ export function answerIdleTick(store: AccountStore, cfg: Config, now: number, lo
   const notDue = idle.accounts - idle.skipped.length;
   if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
   else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
-  if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [] });
+  if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [], attention: idle.attention, ...(o.dryRun ? {} : { repaired: [], leftUndone: [] }) });
   return true;
 }

@@ -1,10 +1,12 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
+import { attentionList, type Attention } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
-import type { ActionReport } from '../core/runner.js';
-import { savePlanCache } from '../store/plan-cache.js';
+import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
+import type { Logger } from '../log.js';
+import { cachedDue, lastReminder, savePlanCache, saveReminder } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
-import { describeProblem, problemsExitCode } from '../store/store.js';
-import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
+import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
+import { clockFrom, lookOnly, openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface TickOptions {
   json?: boolean;
@@ -14,17 +16,33 @@ export interface TickOptions {
 }
 
 /**
- * One cron run: load every account without a lock, plan, and only if something is due load the network
- * code and do it. Returns the exit code.
+ * The line that names the accounts that need a person. Printed at most once per `remind_every`, so that
+ * cron mails it once a day for as long as it is true. Returns when the next one is due (null: nobody).
+ */
+function remind(store: AccountStore, log: Logger, attention: Attention[], now: number, every: number): number | null {
+  if (!attention.length) return null;
+  const last = lastReminder(store);
+  if (last !== null && last <= now && now < last + every) return last + every;
+  const list = attention.map((a) => `${a.account} (${a.reason}; run: ${a.fix})`).join('; ');
+  log.warn(`[tick] ${attention.length} account${attention.length === 1 ? ' needs' : 's need'} a person: ${list}`);
+  saveReminder(store, now);
+  return now + every;
+}
+
+/**
+ * One cron run: load every account without a lock, plan, and only if something is due (or left behind by
+ * a crash) load the network code and do it. Returns the exit code.
  */
 export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
-  const ctx = await openContext(g, { json: o.json });
+  if (!o.dryRun) lookOnly(o.now, '--dry-run (or with `refresher status`)');
+  const ctx = await openContext(g, { json: o.json, existing: true });
   const { store, cfg, log } = ctx;
   const clock = clockFrom(o.now);
   const now = clock();
   const only = o.account?.length ? new Set(o.account) : undefined;
+  const scan = store.scan();
   if (only) {
-    const known = new Set(store.listIds());
+    const known = new Set(scan.ids);
     const missing = [...only].filter((id) => !known.has(id));
     if (missing.length) throw usageError(`no account ${missing.map((m) => `"${m}"`).join(', ')} in ${store.dir}; run \`refresher status\` to list accounts`);
   }
@@ -36,41 +54,63 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
+  const attention = attentionList(accounts, cfg);
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
-  if (!only && !errors.length && accounts.length) {
-    const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint]));
-    const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: p.next?.at ?? null }]));
-    savePlanCache(store, cfg.fingerprint, entries, plan.skipped);
-  }
 
   if (o.dryRun) {
-    if (o.json) printJson({ now, dryRun: true, actions: plan.actions, skipped: plan.skipped, errors });
+    // A dry run writes nothing: not the plan cache, not the reminder.
+    if (o.json) printJson({ now, dryRun: true, actions: plan.actions, skipped: plan.skipped, errors, attention });
     else {
       for (const a of plan.actions) log.info(`[tick] would ${a.action} ${a.account}: ${a.reason}`);
       for (const s of plan.skipped) log.info(`[tick] skip ${s.account}: ${s.reason}`);
+      for (const a of attention) log.info(`[tick] needs a person: ${a.account}: ${a.reason}; run: ${a.fix}`);
       const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
       log.info(`[tick] dry run: ${plan.actions.length} actions due, ${plan.skipped.length} skipped, ${idle} not due`);
     }
     return problemsExitCode(loaded.problems);
   }
 
-  let actions: ActionReport[] = [];
-  let skipped = plan.skipped;
-  if (plan.actions.length) {
+  // Work: what is due, plus accounts with leftovers of a killed write or tokens waiting in recovery/.
+  const items = new Map<string, WorkItem>();
+  for (const p of plan.accounts) if (p.actions.length) items.set(p.id, { id: p.id, actions: p.actions });
+  for (const a of accounts) {
+    const leftovers = scan.leftovers.get(a.id);
+    if (!leftovers && !a.recovery) continue;
+    items.set(a.id, { id: a.id, actions: items.get(a.id)?.actions ?? [], leftovers, recovery: a.recovery, repair: true });
+  }
+  let report: RunReport | null = null;
+  if (items.size) {
     // The network half is loaded only when there is work: an idle tick stays close to `node -e 0`.
     const { Runner } = await import('../core/runner.js');
-    const items = plan.accounts.filter((p) => p.actions.length).map((p) => ({ id: p.id, actions: p.actions }));
-    const report = await new Runner({ store, cfg, log, now: clock }).run(items, accounts);
-    actions = report.actions;
-    skipped = [...skipped, ...report.skipped];
+    report = await new Runner({ store, cfg, log, now: clock }).run([...items.values()], accounts);
+  }
+  const actions: ActionReport[] = report?.actions ?? [];
+  const skipped = [...plan.skipped, ...(report?.skipped ?? [])];
+  let remindAt: number | null = null;
+  if (!only) {
+    // After the run, so that a failure this run caused is counted; re-read only if anything was done.
+    const after = items.size ? attentionList(store.loadAll().accounts.map((l) => l.account), cfg) : attention;
+    remindAt = remind(store, log, after, now, cfg.remindEveryMs);
+    if (!errors.length && accounts.length && !items.size) {
+      const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint!]));
+      const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: cachedDue(p.dueAt) }]));
+      savePlanCache(store, cfg.fingerprint, { entries, skipped: plan.skipped, remindAt, attention });
+    }
   }
   const failedIds = new Set(actions.filter((a) => !a.ok).map((a) => a.account));
   const okIds = new Set(actions.filter((a) => a.ok && !failedIds.has(a.account)).map((a) => a.account));
   const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
-  (actions.length || errors.length ? log.info : idleLog(log))(
+  const undone = report?.leftUndone ?? [];
+  if (undone.length) log.warn(`[tick] left undone, for the next run: ${undone.join(', ')}`);
+  (actions.length || errors.length || report?.repaired.length ? log.info : idleLog(log))(
     `[tick] ${okIds.size} account${okIds.size === 1 ? '' : 's'} refreshed, ${failedIds.size + errors.length} failed, ${idle} not due` +
-      (plan.skipped.length ? `, ${plan.skipped.length} skipped` : ''),
+      (plan.skipped.length ? `, ${plan.skipped.length} skipped` : '') +
+      (undone.length ? `, ${undone.length} left undone` : ''),
   );
-  if (o.json) printJson({ now, dryRun: false, actions, skipped, errors });
-  return Math.max(problemsExitCode(loaded.problems), failedIds.size ? EXIT_FAILED : EXIT_OK);
+  if (o.json) printJson({ now, dryRun: false, actions, skipped, errors, attention, repaired: report?.repaired ?? [], leftUndone: undone });
+  if (report?.signal) {
+    const { signalExitCode } = await import('../core/runner.js');
+    return signalExitCode(report.signal);
+  }
+  return Math.max(problemsExitCode(loaded.problems), failedIds.size || undone.length ? EXIT_FAILED : EXIT_OK);
 }

@@ -30,6 +30,14 @@ export interface Config {
   refreshBeforeExpiryMs: number;
   quotaRefreshAfterUseMs: number;
   maxFailures: number;
+  /** first wait after max_failures failures; doubles with each further failure */
+  failureBackoffMs: number;
+  /** the longest wait between tries of a failing account */
+  failureCooldownMs: number;
+  /** how often a tick repeats the line that names the accounts that need a person */
+  remindEveryMs: number;
+  /** after this long a tick starts nothing new and reports what it left undone */
+  tickBudgetMs: number;
   retryStatusCodes: number[];
   maxRetries: number;
   requestDelayMs: number;
@@ -49,6 +57,10 @@ export function defaultConfig(): Config {
     refreshBeforeExpiryMs: 15 * 60_000,
     quotaRefreshAfterUseMs: 60 * 60_000,
     maxFailures: 3,
+    failureBackoffMs: 5 * 60_000,
+    failureCooldownMs: 60 * 60_000,
+    remindEveryMs: 24 * 60 * 60_000,
+    tickBudgetMs: 10 * 60_000,
     retryStatusCodes: [401, 429],
     maxRetries: 3,
     requestDelayMs: 1000,

@@ -66,11 +66,17 @@ export async function writeBack(ctx: LinkedContext, a: Account): Promise<void> {
   }
 }
 
-/** The account file could not take a rotated token: put it in a recovery file rather than lose it. */
-export async function keepRotated(ctx: LinkedContext, a: Account, patch: AccountPatch): Promise<string> {
+/**
+ * The account file could not take a rotated token: put it in a recovery file rather than lose it.
+ * `unwritable`: the account waits for these tokens and the next run that can write restores them.
+ * `conflict`: the file changed meanwhile (a new login?); these are kept for a person and block nothing.
+ */
+export async function keepRotated(ctx: LinkedContext, a: Account, patch: AccountPatch, kind: 'unwritable' | 'conflict'): Promise<string> {
   try {
-    const file = await ctx.store.saveRecovery(a.id, { provider: a.provider, credentials: patch.credentials });
-    return ` The new tokens were saved to ${file}: fix the account file, then copy "credentials" from there.`;
+    const file = await ctx.store.saveRecovery(a.id, { provider: a.provider, credentials: patch.credentials, lastRefreshAt: ctx.now() }, kind);
+    return kind === 'unwritable'
+      ? ` The new tokens were saved to ${file}; the account waits for them, and the next run that can write ${ctx.store.dir} restores them.`
+      : ` The new tokens were saved to ${file} and the account file was left as it is; if the account stops working, copy "credentials" from there.`;
   } catch (e) {
     return ` THE NEW TOKENS COULD NOT BE SAVED (${(e as Error).message}); the account will need a new login.`;
   }

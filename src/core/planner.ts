@@ -57,13 +57,53 @@ function quotaCandidate(a: Account, cfg: Config, now: number): Candidate | null 
   };
 }
 
-/** Why the account is skipped as a whole, or null. */
-export function skipReason(a: Account, cfg: Config): string | null {
+/** Why the account is skipped as a whole, or null. A failing account is not skipped: it cools down (below). */
+export function skipReason(a: Account): string | null {
   if (a.status === 'expired') return 'expired';
+  if (a.recovery) return `its newest tokens wait in ${a.recovery}`;
   if (a.paused) return 'paused';
-  if (a.failedCount >= cfg.maxFailures) return `too many failures (${a.failedCount}/${cfg.maxFailures})`;
   if (!a.autoRefresh) return 'auto-refresh off';
   return null;
+}
+
+/** A refresh that keeps failing is still tried this often once the token has expired. */
+export const EXPIRED_TOKEN_RETRY_MS = 15 * 60_000;
+
+/**
+ * After max_failures failures in a row, the account cools down: failure_backoff from the last failure,
+ * doubling with each further failure, capped at failure_cooldown. A function of the file alone, so a dry
+ * run, status and the plan cache all agree. Null when the account is not cooling down.
+ */
+export function cooldown(a: Account, cfg: Config): { until: number; delay: number; failures: number } | null {
+  if (a.failedCount < cfg.maxFailures || !a.lastFailure) return null;
+  const doublings = Math.min(a.failedCount - cfg.maxFailures, 30);
+  const delay = Math.min(cfg.failureBackoffMs * 2 ** doublings, cfg.failureCooldownMs);
+  return { until: a.lastFailure.at + delay, delay, failures: a.failedCount };
+}
+
+/**
+ * The token refresh keeps the account alive, so its cool-down never runs past the token's expiry; once the
+ * token has expired, it is tried at least every 15 minutes.
+ */
+function tokenRetryAt(a: Account, c: { until: number; delay: number }): number {
+  const exp = isOAuth(a) ? a.credentials.expiresAt : null;
+  if (exp === null || c.until <= exp) return c.until;
+  const failedAt = a.lastFailure!.at;
+  return failedAt < exp ? exp : Math.min(c.until, failedAt + EXPIRED_TOKEN_RETRY_MS);
+}
+
+function heldBack(a: Account, cfg: Config, c: Candidate): Candidate {
+  const cool = cooldown(a, cfg);
+  if (!cool) return c;
+  const retryAt = c.action === 'token' ? tokenRetryAt(a, cool) : cool.until;
+  const dueAt = Math.max(c.dueAt, retryAt);
+  const why = `retrying after ${cool.failures} failures`;
+  return {
+    action: c.action,
+    dueAt,
+    dueReason: c.dueReason ? `${why}; ${c.dueReason}` : '',
+    laterReason: () => (retryAt >= c.dueAt ? `${why}: next try at ${iso(retryAt)}` : c.laterReason()),
+  };
 }
 
 /** A NextDue whose reason is formatted on first read (JSON output and tables read it; a tick does not). */
@@ -79,21 +119,19 @@ function lazyNext(c: Candidate): NextDue {
 }
 
 export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
-  const skip = skipReason(a, cfg);
-  if (skip) return { id: a.id, actions: [], skip, next: null };
-  const candidates = [tokenCandidate(a, cfg, now), windowCandidate(a, cfg, now), quotaCandidate(a, cfg, now)].filter(
-    (c): c is Candidate => c !== null,
-  );
+  const skip = skipReason(a);
+  if (skip) return { id: a.id, actions: [], skip, next: null, dueAt: null };
+  const candidates = [tokenCandidate(a, cfg, now), windowCandidate(a, cfg, now), quotaCandidate(a, cfg, now)]
+    .filter((c): c is Candidate => c !== null)
+    .map((c) => heldBack(a, cfg, c));
   // ACTIONS order puts `token` first, so later actions of the same run use the fresh access token.
   const due = candidates.filter((c) => c.dueAt <= now).sort((x, y) => ACTIONS.indexOf(x.action) - ACTIONS.indexOf(y.action));
   const actions: PlannedAction[] = due.map((c) => ({ account: a.id, action: c.action, reason: c.dueReason }));
   let next: NextDue | null = null;
+  const soonest = [...candidates].sort((x, y) => x.dueAt - y.dueAt)[0];
   if (due[0]) next = { action: due[0].action, at: Math.max(now, due[0].dueAt), reason: due[0].dueReason };
-  else {
-    const soonest = candidates.sort((x, y) => x.dueAt - y.dueAt)[0];
-    if (soonest) next = lazyNext(soonest);
-  }
-  return { id: a.id, actions, skip: null, next };
+  else if (soonest) next = lazyNext(soonest);
+  return { id: a.id, actions, skip: null, next, dueAt: soonest ? soonest.dueAt : null };
 }
 
 /** Higher priority first, then by id, so output and order of work are stable. */

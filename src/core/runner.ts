@@ -8,10 +8,11 @@ import { chooseProxy } from '../net/proxy.js';
 import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
 import { poolCacheOf } from '../store/pool-cache.js';
-import { AccountFileError, describeProblem, type AccountStore, type LoadedAccount } from '../store/store.js';
+import type { Release } from '../store/lock.js';
+import { AccountFileError, describeProblem, StaleWriteError, type AccountStore, type LoadedAccount } from '../store/store.js';
 import { adoptFromSource, keepRotated, rescueFromSource, writeBack } from './linked.js';
 import { planAccount } from './planner.js';
-import type { Account, AccountPatch, ActionKind, PlannedAction } from '../model/types.js';
+import { isOAuth, type Account, type AccountPatch, type ActionKind, type PlannedAction } from '../model/types.js';
 
 export interface ActionReport {
   account: string;
@@ -28,6 +29,12 @@ export interface ActionReport {
 export interface RunReport {
   actions: ActionReport[];
   skipped: { account: string; reason: string }[];
+  /** accounts whose due work was not started: the tick budget ran out, or a signal came */
+  leftUndone: string[];
+  /** the signal that cut the run short, if any */
+  signal: NodeJS.Signals | null;
+  /** leftovers adopted or removed, recovered tokens restored */
+  repaired: { account: string; message: string }[];
 }
 
 export interface WorkItem {
@@ -35,6 +42,12 @@ export interface WorkItem {
   actions: PlannedAction[];
   /** `refresher refresh`: run these even if no longer due */
   forced?: boolean;
+  /** left by killed writes (see store.scan); dealt with under the lock before anything is sent */
+  leftovers?: readonly string[];
+  /** tokens waiting in recovery/ for this account */
+  recovery?: string | null;
+  /** locked for repair: after it, do whatever the planner says is due */
+  repair?: boolean;
 }
 
 export interface RunOptions {
@@ -44,6 +57,8 @@ export interface RunOptions {
   now: () => number;
   /** for `refresh`: wait for the lock instead of skipping the account */
   waitForLockMs?: number;
+  /** label of log lines: [tick] or [refresh] */
+  tag?: string;
 }
 
 /** The new state of an account after an outcome. */
@@ -81,10 +96,12 @@ const POOL_RETRIES = 2;
 export class Runner {
   private readonly http: HttpClient;
   private readonly pool: ProxyPool | null;
-  readonly report: RunReport = { actions: [], skipped: [] };
+  readonly report: RunReport = { actions: [], skipped: [], leftUndone: [], signal: null, repaired: [] };
+  private readonly tag: string;
 
   constructor(private readonly o: RunOptions) {
-    this.http = clientFromConfig(o.cfg, (r) => o.log.info(`[tick] HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`));
+    this.tag = o.tag ?? '[tick]';
+    this.http = clientFromConfig(o.cfg, (r) => o.log.info(`${this.tag} HTTP ${r.status} from ${new URL(r.url).host}; retry ${r.attempt} in ${r.waitMs} ms`));
     this.pool = o.cfg.proxyPoolUrl ? new ProxyPool({ ...o, cache: poolCacheOf(o.store) }) : null;
   }
 
@@ -111,7 +128,7 @@ export class Runner {
       if (outcome.kind === 'network' && outcome.blocked && proxy.fromPool && n < POOL_RETRIES) {
         const next = await this.pool!.replace(proxy.url!);
         if (next && next !== proxy.url) {
-          this.o.log.info(`[tick] ${account.id}: blocked through the pool's proxy; retrying through a fresh one`);
+          this.o.log.info(`${this.tag} ${account.id}: blocked through the pool's proxy; retrying through a fresh one`);
           proxy = { url: next, fromPool: true };
           continue;
         }
@@ -129,15 +146,17 @@ export class Runner {
       if (lane) lane.push(item);
       else lanes.set(key, [item]);
     }
-    // SIGINT/SIGTERM: start nothing new, but let refreshes in flight finish and be written (a second signal
-    // exits at once). Killing a refresh between the answer and the write is how rotated tokens get lost.
-    let stopping = false;
+    // SIGINT/SIGTERM/SIGHUP: start nothing new, but let refreshes in flight finish and be written (a second
+    // signal exits at once). Killing a refresh between the answer and the write is how rotated tokens get lost.
     const onSignal = (sig: NodeJS.Signals) => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      this.o.log.warn(`[tick] ${sig}: finishing the requests in flight, starting no new ones (send it again to exit now)`);
+      if (this.report.signal) process.exit(signalExitCode(sig));
+      this.report.signal = sig;
+      this.o.log.warn(`${this.tag} ${sig}: finishing the requests in flight, starting no new ones (send it again to exit now)`);
     };
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const s of SIGNALS) process.on(s, onSignal);
+    // The budget: past it, nothing new starts; requests in flight have their own deadline.
+    const budgetEnds = Date.now() + this.o.cfg.tickBudgetMs;
     // Each lane gets up to `concurrency` workers; the HTTP client caps requests in flight across all lanes.
     const workers: Promise<void>[] = [];
     for (const queue of lanes.values()) {
@@ -146,8 +165,11 @@ export class Runner {
         workers.push(
           (async () => {
             for (let item = queue.shift(); item; item = queue.shift()) {
-              if (stopping) this.report.skipped.push({ account: item.id, reason: 'stopped by a signal before it started' });
-              else await this.runAccountSafely(item);
+              const why = this.report.signal ? `stopped by ${this.report.signal} before it started` : Date.now() >= budgetEnds ? 'the tick budget ran out before it started' : null;
+              if (why) {
+                this.report.skipped.push({ account: item.id, reason: why });
+                if (item.actions.length) this.report.leftUndone.push(item.id);
+              } else await this.runAccountSafely(item);
             }
           })(),
         );
@@ -156,13 +178,15 @@ export class Runner {
     try {
       await Promise.all(workers);
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      for (const s of SIGNALS) process.off(s, onSignal);
       await closeDispatchers();
     }
     return this.report;
   }
 
+  /** Every failure is printed once, with its cause, as well as reported. */
   private fail(item: WorkItem, actions: PlannedAction[], error: string, failure: ActionReport['failure']) {
+    this.o.log.error(`${this.tag} ${item.id}: ${error}`);
     for (const a of actions) this.report.actions.push({ ...a, ok: false, error, failure, durationMs: 0 });
   }
 
@@ -173,32 +197,33 @@ export class Runner {
     } catch (e) {
       const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
       const msg = e instanceof AccountFileError ? e.message : `internal error: ${(e as Error).message}`;
-      this.o.log.error(`[tick] ${item.id}: ${msg}`);
       this.fail(item, item.actions.filter((a) => !done.has(a.action)), msg, 'file');
     }
   }
 
   private async runAccount(item: WorkItem): Promise<void> {
     const { store, log } = this.o;
-    let release;
+    let release: Release | null;
     try {
       release = this.o.waitForLockMs ? await store.lock(item.id, this.o.waitForLockMs) : await store.tryLock(item.id);
     } catch (e) {
-      this.fail(item, item.actions, (e as Error).message, 'file');
+      this.fail(item, item.actions, `cannot take the account's lock: ${(e as Error).message}`, 'file');
       return;
     }
     if (!release) {
       this.report.skipped.push({ account: item.id, reason: 'in progress elsewhere' });
-      log.info(`[tick] ${item.id}: in progress elsewhere (locked by another process); skipped`);
+      log.info(`${this.tag} ${item.id}: in progress elsewhere (locked by another process); skipped`);
       return;
     }
     try {
+      const pending = await this.repair(item);
       // Re-read under the lock: the file may have changed since we planned.
       const fresh = store.read(item.id);
       if (!('account' in fresh)) {
         this.fail(item, item.actions, describeProblem(fresh), 'file');
         return;
       }
+      fresh.account.recovery = pending;
       let actions = item.actions;
       if (!item.forced) {
         const now = planAccount(fresh.account, this.o.cfg, this.o.now());
@@ -210,15 +235,29 @@ export class Runner {
         for (const a of actions) {
           if (!still.has(a.action)) this.report.skipped.push({ account: item.id, reason: `${a.action}: already done by another process` });
         }
-        actions = now.actions.filter((a) => item.actions.some((p) => p.action === a.action));
+        actions = item.repair ? now.actions : now.actions.filter((a) => item.actions.some((p) => p.action === a.action));
+      } else if (pending) {
+        this.fail(item, actions, `its newest tokens wait in ${pending}; the account file holds used ones. Make ${store.dir} writable: the next run restores them`, 'file');
+        return;
       }
-      await this.runActions(fresh, actions, !!item.forced);
+      await this.runActions(fresh, actions, !!item.forced, release);
     } finally {
       await release().catch(() => undefined);
     }
   }
 
-  private async runActions(loaded: LoadedAccount, actions: PlannedAction[], forced: boolean): Promise<void> {
+  /** Leftovers of killed writes and tokens waiting in recovery/; returns the recovery file still pending. */
+  private async repair(item: WorkItem): Promise<string | null> {
+    if (!item.leftovers?.length && !item.recovery) return null;
+    const { adoptLeftovers, restoreRecovery } = await import('../store/repair.js');
+    const notes = item.leftovers?.length ? await adoptLeftovers(this.o.store, item.id, item.leftovers) : [];
+    if (item.recovery) notes.push(...(await restoreRecovery(this.o.store, item.id, item.recovery)));
+    for (const n of notes) this.o.log[n.level](`${this.tag} ${n.message}`);
+    this.report.repaired.push(...notes.map((n) => ({ account: item.id, message: n.message })));
+    return item.recovery ? (this.o.store.pendingRecovery().get(item.id) ?? null) : null;
+  }
+
+  private async runActions(loaded: LoadedAccount, actions: PlannedAction[], forced: boolean, lease: Release): Promise<void> {
     const { store, log } = this.o;
     let current = loaded;
     for (let i = 0; i < actions.length; i++) {
@@ -233,30 +272,48 @@ export class Runner {
       }
       const account = current.account;
       const started = Date.now();
+      const spends = planned.action === 'token' && isOAuth(account);
+      if (spends) {
+        // Never spend a refresh token whose successor could not be saved.
+        try {
+          await store.probeWritable(account.id);
+        } catch (e) {
+          const msg = `token not refreshed: ${(e as Error).message}; nothing was sent. Fix the directory's owner, mode or free space`;
+          this.fail({ id: account.id, actions: [] }, actions.slice(i), msg, 'file');
+          return;
+        }
+      }
       let outcome = await this.attempt(account, planned.action);
       if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now());
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {
+        const rotated = spends && outcome.kind === 'ok';
         try {
-          // Written before the next request: a rotated refresh token must never exist only in memory.
-          current = await store.update(account.id, patch);
+          if (rotated && !(await lease.held())) {
+            // Stopped for longer than the lock lives (another host took it over): take it again before writing.
+            log.warn(`${this.tag} ${account.id}: the account's lock was taken over while this refresh was in flight; taking it back before writing`);
+            if (!(await lease.retake(30_000))) throw new StaleWriteError(`another process holds the lock of ${account.id}`);
+          }
+          // Written before the next request: a rotated refresh token must never exist only in memory. And it
+          // replaces only the token it was made from (compare and set).
+          current = await store.update(account.id, patch, rotated ? { ifRefreshToken: account.credentials.refreshToken } : {});
         } catch (e) {
-          const msg = e instanceof AccountFileError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
-          const lost = planned.action === 'token' && outcome.kind === 'ok' ? await keepRotated(this.o, account, patch) : '';
-          log.error(`[tick] ${msg}${lost}`);
-          Object.assign(report, { ok: false, error: msg + lost, failure: 'file' });
+          const msg = e instanceof AccountFileError || e instanceof StaleWriteError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
+          const kept = rotated ? await keepRotated(this.o, account, patch, e instanceof StaleWriteError ? 'conflict' : 'unwritable') : '';
+          log.error(`${this.tag} ${msg}${kept}`);
+          Object.assign(report, { ok: false, error: msg + kept, failure: 'file' });
         }
       }
       if (planned.action === 'token' && report.ok) await writeBack(this.o, current.account);
       report.durationMs = Date.now() - started;
       if (outcome.kind === 'ok') {
         report.message = outcome.message;
-        if (report.ok) log.info(`[tick] ${outcome.message}`);
+        if (report.ok) log.info(`${this.tag} ${outcome.message}`);
       } else {
         Object.assign(report, { ok: false, error: outcome.reason, failure: outcome.kind });
         const counted = outcome.kind === 'network' ? ' (network path; not counted against the account)' : '';
-        log.warn(`[tick] ${planned.action} failed for ${account.id}: ${outcome.reason}${counted}`);
+        log.warn(`${this.tag} ${planned.action} failed for ${account.id}: ${outcome.reason}${counted}`);
       }
       this.report.actions.push(report);
       // Without a working token, or once the account is dead, the rest would fail the same way.
@@ -267,4 +324,9 @@ export class Runner {
       }
     }
   }
+}
+
+/** The shell's convention: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[sig]!;
 }

@@ -70,6 +70,11 @@ interface AccountBase {
   identity: string | null;
   /** a linked import: the official CLI's file that shares these tokens (adopted from and written back to) */
   source: LinkedSource | null;
+  /**
+   * Never stored: set by the store when <home>/recovery/ holds newer tokens for this account than its file
+   * (the path of that recovery file). Such an account must not be refreshed from its stale file.
+   */
+  recovery?: string | null;
 }
 
 export const SOURCE_FORMATS = ['claude-credentials', 'codex-auth'] as const;
@@ -85,7 +90,7 @@ export type GrokAccount = AccountBase & { provider: 'grok'; credentials: GrokCre
 export type Account = AnthropicAccount | CodexAccount | GrokAccount;
 
 /** What an action changes. Credentials are merged field by field; everything else replaces. */
-export type AccountPatch = Partial<Omit<AccountBase, 'id' | 'version' | 'source'>> & {
+export type AccountPatch = Partial<Omit<AccountBase, 'id' | 'version' | 'source' | 'recovery'>> & {
   source?: LinkedSource | null;
   credentials?: Partial<OAuthCredentials & CodexCredentials & GrokCredentials>;
 };
@@ -109,6 +114,11 @@ export interface AccountPlan {
   skip: string | null;
   /** the earliest action that is or will become due; null when skipped or nothing can become due */
   next: NextDue | null;
+  /**
+   * when the earliest action becomes due, as the file alone says (-Infinity = it always was); unlike
+   * `next.at`, it never depends on `now`, so it is what the plan cache may remember. Null = never.
+   */
+  dueAt: number | null;
 }
 
 export interface Plan {

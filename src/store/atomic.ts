@@ -29,3 +29,24 @@ export async function writeFileAtomic(file: string, text: string, mode = 0o600):
     await dir.close();
   }
 }
+
+/**
+ * Creates, fills, syncs and removes a probe file of `bytes` beside `file`: the same steps a write of that
+ * size takes, so a directory that is read-only, owned by someone else or full fails here, before anything
+ * is spent. The error names the directory and the errno.
+ */
+export async function probeDir(file: string, bytes: number): Promise<void> {
+  const probe = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.probe`;
+  let fh;
+  try {
+    fh = await open(probe, 'wx', 0o600);
+    await fh.writeFile(Buffer.alloc(bytes));
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'an error';
+    throw new Error(`cannot write in ${dirname(file)} (${code})`);
+  } finally {
+    await fh?.close().catch(() => undefined);
+    await unlink(probe).catch(() => undefined);
+  }
+}

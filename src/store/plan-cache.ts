@@ -1,18 +1,21 @@
+import { readdirSync } from 'node:fs';
 import { version } from '../version.js';
 import { readCache, sameFingerprint, writeCache, type Fingerprint } from './cache.js';
-import type { AccountStore } from './store.js';
+import { LEFTOVER, type AccountStore } from './store.js';
 
 /**
- * The idle fast path of `tick`. When did each account next become due? That is a pure function of the
- * account file and the config (the planner's due times do not depend on `now`), so it can be remembered
- * per file fingerprint. A tick whose files and config are all unchanged, and whose `now` is before every
- * remembered due time, knows without reading a single account that nothing is due.
+ * The idle fast path of `tick`. When does each account next become due? The planner's `dueAt` is a pure
+ * function of the account file and the config (it never depends on `now`), so it can be remembered per
+ * file fingerprint. A tick whose files and config are all unchanged, and whose `now` is before every
+ * remembered due time and before the next reminder, knows without reading a single account that nothing
+ * is due. Anything the full tick would act on that is not in an account file (leftovers of killed writes,
+ * tokens waiting in recovery/) makes the cache decline.
  */
 const NAME = 'plan.json';
 
 interface Entry {
   fp: Fingerprint;
-  /** earliest due time (ms); null = never (skipped, or nothing can become due) */
+  /** earliest due time (ms; 0 = due since forever); null = never (skipped, or nothing can become due) */
   due: number | null;
 }
 
@@ -21,38 +24,63 @@ interface PlanCache {
   entries: Record<string, Entry>;
   /** the dry-run/tick skip list in plan order */
   skipped: { account: string; reason: string }[];
+  /** when the next "needs a person" reminder is due; null = nobody needs one */
+  remindAt: number | null;
+  /** who needs a person, for --json (a function of the files, like the due times) */
+  attention: { account: string; reason: string; fix: string }[];
 }
 
 export interface IdleResult {
   accounts: number;
+  attention: PlanCache['attention'];
   skipped: { account: string; reason: string }[];
   warnings: string[];
 }
 
 const keyOf = (configFingerprint: string) => `${configFingerprint}|${version()}`;
 
+/** -Infinity (due since forever) does not survive JSON: 0 is before every `now` too. */
+export const cachedDue = (dueAt: number | null): number | null => (dueAt === null ? null : Math.max(0, dueAt));
+
 /** Null unless the cache proves that nothing is due at `now`. */
 export function idleFromCache(store: AccountStore, configFingerprint: string, now: number): IdleResult | null {
   const cache = readCache<PlanCache>(store.home, NAME);
   if (!cache || cache.key !== keyOf(configFingerprint)) return null;
-  const ids = store.listIds();
-  if (ids.length !== Object.keys(cache.entries).length) return null;
+  if (cache.remindAt !== null && !(cache.remindAt > now)) return null;
+  let names: string[];
+  try {
+    names = readdirSync(store.dir);
+  } catch {
+    return null;
+  }
+  let accounts = 0;
   const warnings = store.dirWarnings();
-  for (const id of ids) {
-    const e = cache.entries[id];
-    if (!e || (e.due !== null && e.due <= now)) return null;
-    const st = store.statOne(id);
+  for (const name of names) {
+    if (!name.endsWith('.json')) {
+      if (LEFTOVER.test(name)) return null;
+      continue;
+    }
+    const e = cache.entries[name.slice(0, -5)];
+    if (!e || (e.due !== null && !(e.due > now))) return null;
+    const st = store.statOne(name.slice(0, -5));
     if (!st || !sameFingerprint(st.fingerprint, e.fp)) return null;
     if (st.warning) warnings.push(st.warning);
+    accounts++;
   }
-  return { accounts: ids.length, skipped: cache.skipped, warnings };
+  if (accounts !== Object.keys(cache.entries).length || store.pendingRecovery().size > 0) return null;
+  return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
 }
 
-export function savePlanCache(
-  store: AccountStore,
-  configFingerprint: string,
-  entries: Record<string, Entry>,
-  skipped: { account: string; reason: string }[],
-): void {
-  writeCache(store.home, NAME, { key: keyOf(configFingerprint), entries, skipped } satisfies PlanCache);
+export function savePlanCache(store: AccountStore, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
+  writeCache(store.home, NAME, { key: keyOf(configFingerprint), ...doc } satisfies PlanCache);
+}
+
+/** When the daily "needs a person" line was last printed. */
+const REMINDER = 'reminder.json';
+export function lastReminder(store: AccountStore): number | null {
+  const r = readCache<{ at?: unknown }>(store.home, REMINDER);
+  return typeof r?.at === 'number' ? r.at : null;
+}
+export function saveReminder(store: AccountStore, at: number): void {
+  writeCache(store.home, REMINDER, { at });
 }

@@ -1,4 +1,4 @@
-import { readCache, writeCache, cacheFile } from './cache.js';
+import { readCache, writeCache } from './cache.js';
 import { lock } from './lock.js';
 import type { AccountStore } from './store.js';
 
@@ -35,7 +35,7 @@ export function writePoolEntry(store: AccountStore, entry: PoolEntry): void {
 
 export async function withPoolLock<T>(store: AccountStore, fn: () => Promise<T>): Promise<T> {
   store.ensureDirs();
-  const release = await lock(store.lockDir, cacheFile(store.home, NAME), LOCK_ID, 15_000);
+  const release = await lock(store.lockDir, LOCK_ID, 15_000);
   try {
     return await fn();
   } finally {

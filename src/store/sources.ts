@@ -1,3 +1,4 @@
+import { describeJsonError } from '../util/secrets.js';
 import { readFileSync, statSync } from 'node:fs';
 import type { CodexCredentials, LinkedSource, OAuthCredentials } from '../model/types.js';
 import { codexIdentity } from '../providers/jwt.js';
@@ -14,7 +15,12 @@ export type SourceTokens = OAuthCredentials & Partial<Pick<CodexCredentials, 'id
 type Obj = Record<string, any>;
 
 function readJson(path: string): Obj {
-  const v = JSON.parse(readFileSync(path, 'utf8'));
+  let v;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw e instanceof SyntaxError ? new Error(describeJsonError(e)) : e;
+  }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
   return v;
 }

@@ -1,11 +1,11 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, AccountPatch } from '../model/types.js';
-import { registerSecret } from '../util/secrets.js';
+import { describeJsonError, registerSecret } from '../util/secrets.js';
 import { parseAccount, secretsOf } from '../model/account-schema.js';
 import { fingerprint, type Fingerprint } from './cache.js';
 import { ID_PATTERN } from './home.js';
-import { lock, tryLock, type Release } from './lock.js';
+import type { Release } from './lock.js';
 
 /**
  * The only code that reads or writes account files. Files are read without a lock for planning; every
@@ -34,6 +34,10 @@ export interface FileProblem {
 }
 
 const SETTING_FIELDS = new Set(['proxy', 'endpoint']);
+/** `<id>.json.<pid>.<hex>.tmp|probe`: what atomic writes and write probes leave when killed */
+export const LEFTOVER = /^(.+)\.json\.(\d+)\.([0-9a-f]+)\.(tmp|probe)$/;
+/** `<id>.<ISO time>.json` in recovery/: tokens that could not be written to the account file */
+const PENDING_RECOVERY = /^(.+)\.(\d{4}-\d\d-\d\dT[0-9-]+Z)\.json$/;
 
 /** Exit code for unreadable files: 2 when one holds a bad setting, else 1. */
 export function problemsExitCode(problems: readonly FileProblem[]): number {
@@ -50,6 +54,9 @@ export interface LoadResult {
   warnings: string[];
 }
 
+/** A compare-and-set write found the file changed by another process. */
+export class StaleWriteError extends Error {}
+
 export class AccountFileError extends Error {
   constructor(readonly problem: FileProblem) {
     super(describeProblem(problem));
@@ -65,6 +72,10 @@ export function applyPatch(raw: RawAccount, patch: AccountPatch): RawAccount {
     else out[k] = v;
   }
   return out;
+}
+
+function fileKind(st: import('node:fs').Stats): string {
+  return st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a file';
 }
 
 function modeWarning(path: string, mode: number, want: number): string | null {
@@ -91,15 +102,68 @@ export class AccountStore {
     for (const d of [this.home, this.dir, this.lockDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
   }
 
+  /**
+   * Why this home cannot be used, or null. A home that does not exist is an error for the commands that
+   * read it: under cron, a wrong HOME or --home must not look like a run with nothing to do.
+   */
+  homeProblem(): string | null {
+    const home = statSync(this.home, { throwIfNoEntry: false });
+    if (!home) return `no refresher home at ${this.home}; add an account first (\`refresher account add\`), or point --home or REFRESHER_HOME at the right one`;
+    if (!home.isDirectory()) return `the refresher home ${this.home} is not a directory`;
+    const dir = statSync(this.dir, { throwIfNoEntry: false });
+    if (dir && !dir.isDirectory()) return `${this.dir} is not a directory; move it away so that refresher can keep account files there`;
+    return null;
+  }
+
   listIds(): string[] {
+    return this.scan().ids;
+  }
+
+  /**
+   * The account ids, and the leftovers of writes that never finished: `<id>.json.<pid>.<hex>.tmp` (a write
+   * killed before its rename) and `.probe` files (see probeWritable).
+   */
+  scan(): { ids: string[]; leftovers: Map<string, string[]> } {
     let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ids: [], leftovers: new Map() };
       throw e;
     }
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
+    const ids: string[] = [];
+    const leftovers = new Map<string, string[]>();
+    for (const n of names) {
+      if (n.endsWith('.json')) ids.push(n.slice(0, -5));
+      else {
+        const m = LEFTOVER.exec(n);
+        if (m) leftovers.set(m[1]!, [...(leftovers.get(m[1]!) ?? []), n]);
+      }
+    }
+    return { ids: ids.sort(), leftovers };
+  }
+
+  get recoveryDir(): string {
+    return join(this.home, 'recovery');
+  }
+
+  /**
+   * Accounts whose newest tokens wait in recovery/ because their file could not be written: id -> the
+   * newest such file. Conflict copies (`.conflict.json`) are kept for a person but block nothing.
+   */
+  pendingRecovery(): Map<string, string> {
+    const out = new Map<string, string>();
+    let names: string[];
+    try {
+      names = readdirSync(this.recoveryDir).sort();
+    } catch {
+      return out;
+    }
+    for (const n of names) {
+      const m = PENDING_RECOVERY.exec(n);
+      if (m) out.set(m[1]!, join(this.recoveryDir, n));
+    }
+    return out;
   }
 
   /** Reads one file without a lock. Never modifies it, whatever is wrong with it. */
@@ -109,9 +173,15 @@ export class AccountStore {
     if (!ID_PATTERN.test(id)) return problem(null, `the file name is not a valid account id ([a-z0-9][a-z0-9._-]{0,63}); rename it`);
     let text: string;
     let fp: Fingerprint;
+    // Look before opening: a FIFO would block the open, and a symlink would be replaced by a regular file on
+    // the next write while its target kept the consumed token.
+    const lst = lstatSync(file, { throwIfNoEntry: false });
+    if (!lst) return problem(null, `no such account file; run \`refresher status\` to list accounts`);
+    if (lst.isSymbolicLink()) return problem(null, 'is a symbolic link; refresher keeps account files as regular files: replace the link with the file itself');
+    if (!lst.isFile()) return problem(null, `is not a regular file (${fileKind(lst)}); remove it or move it out of ${this.dir}`);
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       return problem(null, code === 'ENOENT' ? `no such account file; run \`refresher status\` to list accounts` : `cannot open it (${code})`);
@@ -139,7 +209,7 @@ export class AccountStore {
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      return problem(null, `not valid JSON (${(e as Error).message}); fix or remove the file`);
+      return problem(null, `${describeJsonError(e)}; fix or remove the file`);
     }
     const parsed = parseAccount(raw, id);
     if ('problem' in parsed) return { ...problem(parsed.problem.field, parsed.problem.message), config: SETTING_FIELDS.has(parsed.problem.field) };
@@ -170,34 +240,56 @@ export class AccountStore {
 
   loadAll(only?: ReadonlySet<string>): LoadResult {
     const result: LoadResult = { accounts: [], problems: [], warnings: this.dirWarnings() };
+    const recovery = this.pendingRecovery();
     for (const id of this.listIds()) {
       if (only && !only.has(id)) continue;
       const r = this.read(id, result.warnings);
-      if ('account' in r) result.accounts.push(r);
-      else result.problems.push(r);
+      if ('account' in r) {
+        r.account.recovery = recovery.get(id) ?? null;
+        result.accounts.push(r);
+      } else result.problems.push(r);
     }
     return result;
   }
 
   /** Null when another live process holds the account. */
-  tryLock(id: string): Promise<Release | null> {
+  async tryLock(id: string): Promise<Release | null> {
     this.ensureDirs();
-    return tryLock(this.lockDir, this.fileOf(id), id);
+    // Loaded on first use, like atomic.js: an idle tick takes no lock.
+    const { tryLock } = await import('./lock.js');
+    return tryLock(this.lockDir, id);
   }
 
-  lock(id: string, waitMs = 30_000): Promise<Release> {
+  async lock(id: string, waitMs = 30_000): Promise<Release> {
     this.ensureDirs();
-    return lock(this.lockDir, this.fileOf(id), id, waitMs);
+    const { lock } = await import('./lock.js');
+    return lock(this.lockDir, id, waitMs);
   }
 
   /**
    * Read-modify-write. The caller holds the account's lock. The current file is re-read so a field another
    * writer changed is kept; a file that no longer validates is left untouched and reported.
    */
-  async update(id: string, patch: AccountPatch): Promise<LoadedAccount> {
+  async update(id: string, patch: AccountPatch, o: { ifRefreshToken?: string } = {}): Promise<LoadedAccount> {
     const current = this.read(id);
     if (!('account' in current)) throw new AccountFileError(current);
+    // Compare and set: a rotated token replaces only the token it was made from.
+    const c = current.account.credentials as { refreshToken?: string };
+    if (o.ifRefreshToken !== undefined && c.refreshToken !== o.ifRefreshToken) {
+      throw new StaleWriteError(`${current.file} no longer holds the refresh token this refresh used: another process changed the account meanwhile`);
+    }
     return this.writeRaw(id, applyPatch(current.raw, patch));
+  }
+
+  /**
+   * Proves, before a refresh token is spent, that the account file can be replaced: a file as large as the
+   * account file is created beside it, synced and removed. Throws with the path and errno when it cannot
+   * (read-only mount, wrong owner, full disk).
+   */
+  async probeWritable(id: string): Promise<void> {
+    const { probeDir } = await import('./atomic.js');
+    const size = statSync(this.fileOf(id), { throwIfNoEntry: false })?.size ?? 0;
+    await probeDir(this.fileOf(id), size + 4096);
   }
 
   /** Validates and writes a whole document. The caller holds the lock (or is creating the account). */
@@ -215,13 +307,18 @@ export class AccountStore {
     return { account: parsed.account, raw: doc, file: this.fileOf(id), fingerprint: null };
   }
 
-  /** Last resort for rotated tokens that could not be written to the account file: <home>/recovery/, 0600. */
-  async saveRecovery(id: string, doc: object): Promise<string> {
-    const dir = join(this.home, 'recovery');
+  /**
+   * Last resort for rotated tokens that could not be written to the account file: <home>/recovery/, 0600.
+   * `unwritable`: the file could not be written; the account waits for these tokens (restored by the next
+   * tick that can write). `conflict`: the file changed under us; kept for a person, blocks nothing.
+   */
+  async saveRecovery(id: string, doc: object, kind: 'unwritable' | 'conflict' = 'unwritable'): Promise<string> {
+    const dir = this.recoveryDir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, `${id}.${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = join(dir, `${id}.${stamp}${kind === 'conflict' ? '.conflict' : ''}.json`);
     const { writeFileAtomic } = await import('./atomic.js');
-    await writeFileAtomic(file, JSON.stringify({ id, savedAt: Date.now(), ...doc }, null, 2) + '\n');
+    await writeFileAtomic(file, JSON.stringify({ id, savedAt: Date.now(), kind, ...doc }, null, 2) + '\n');
     return file;
   }
 

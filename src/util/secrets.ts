@@ -47,3 +47,14 @@ export function redact(text: string): string {
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@').replace(/([?&][^=&#]+)=([^&#]*)/g, '$1=***');
 }
+
+/**
+ * A JSON.parse error without the text it quotes: Node's message shows the document's first characters,
+ * which in an account or token file are a secret.
+ */
+export function describeJsonError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : '';
+  const pos = /position (\d+)/.exec(msg)?.[1];
+  const what = /end of (JSON|data) input/i.test(msg) ? 'not valid JSON (it ends too early)' : 'not valid JSON';
+  return pos ? `${what} at byte ${pos}` : what;
+}

@@ -92,7 +92,7 @@ describe('account import', () => {
       ['grok', 'grok token file', 'added'],
     ]);
     expect(doc.errors.map((e: any) => e.file.split('/').pop())).toEqual(['broken.json', 'notes.json']);
-    expect(r.stderr).toMatch(/broken\.json: not JSON/);
+    expect(r.stderr).toMatch(/broken\.json: not valid JSON/);
     expect(r.stderr).toMatch(/notes\.json: not a format refresher knows/);
     const tokenFile = doc.imported.find((i: any) => i.format === 'grok token file');
     expect(w.home.read(tokenFile.id)).toMatchObject({

@@ -79,6 +79,7 @@ describe('status and tick --dry-run', () => {
       actions: [{ account: 'grok-1', action: 'quota', reason: 'quota: last used 1h30m ago, refreshed 1h after use' }],
       skipped: [],
       errors: [],
+      attention: [],
     });
     const human = await runCli(w.args('tick', '--dry-run', '--now', String(now)));
     expect(human.stderr).toContain('[tick] would quota grok-1: quota: last used 1h30m ago');

@@ -14,11 +14,12 @@ describe('tick: outcomes', () => {
 
   const tick = (...extra: string[]) => w.tick(...extra);
 
-  it('every skip rule, with its reason, and no request sent', async () => {
+  it('every skip rule, with its reason, and no request sent; who needs a person is said once', async () => {
     const due = { rateLimitReset: null, quota: null };
     w.anthropic('expired-one', { expiresIn: -HOUR, fields: { ...due, status: 'expired' } });
     w.anthropic('paused-one', { expiresIn: -HOUR, fields: { ...due, paused: true } });
-    w.anthropic('failing-one', { expiresIn: -HOUR, fields: { ...due, failedCount: 3 } });
+    // three failures, the last a minute ago: cooling down for 5 minutes, not skipped for good
+    w.anthropic('failing-one', { expiresIn: -HOUR, fields: { ...due, failedCount: 3, lastFailure: { at: Date.now() - MIN, reason: 'token endpoint: HTTP 503' } } });
     w.anthropic('manual-one', { expiresIn: -HOUR, fields: { ...due, autoRefresh: false } });
     w.anthropic('idle-one');
     const r = await tick();
@@ -26,37 +27,19 @@ describe('tick: outcomes', () => {
     expect(r.doc.actions).toEqual([]);
     expect(r.doc.skipped).toEqual([
       { account: 'expired-one', reason: 'expired' },
-      { account: 'failing-one', reason: 'too many failures (3/3)' },
       { account: 'manual-one', reason: 'auto-refresh off' },
       { account: 'paused-one', reason: 'paused' },
     ]);
+    expect(r.doc.attention.map((a: any) => a.account)).toEqual(['expired-one', 'failing-one']);
     expect(w.sim.requests).toHaveLength(0);
-    // nothing was done: a cron job prints nothing (cron would mail it every minute)...
-    expect(r.stderr).toBe('');
+    // the accounts that need a person are named (cron mails it)...
+    expect(r.stderr).toMatch(/warning: \[tick\] 2 accounts need a person: expired-one \(expired.*failing-one \(failed 3 times in a row; last: token endpoint: HTTP 503/);
+    // ...and then not again until remind_every has passed: otherwise a cron job prints nothing...
     const quiet = await w.run(['tick']);
     expect(quiet.stderr).toBe('');
     // ...unless asked
     const loud = await w.run(['tick'], { env: { LOG_LEVEL: 'debug' } });
-    expect(loud.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 1 not due, 4 skipped');
-  });
-
-  it('invalid_grant marks the account expired, and the next tick does not retry it', async () => {
-    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
-    w.sim.fault(SIM_PATHS.anthropicToken, { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } });
-    const r1 = await tick();
-    expect(r1.code).toBe(1);
-    expect(r1.doc.actions).toMatchObject([{ action: 'token', ok: false, failure: 'permanent' }]);
-    expect(r1.doc.skipped).toEqual([{ account: 'a1', reason: 'window: skipped because token failed' }]);
-    const doc = w.home.read('a1');
-    expect(doc.status).toBe('expired');
-    expect(doc.lastFailure.reason).toContain('needs login: run `refresher account add --login`');
-    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1); // a consumed token is never retried
-    const r2 = await tick();
-    expect(r2.code).toBe(0);
-    expect(r2.doc.skipped).toEqual([{ account: 'a1', reason: 'expired' }]);
-    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
-    const st = await runCli(w.args('status'));
-    expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
+    expect(loud.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 2 not due, 3 skipped');
   });
 
   it('retries a 429 after Retry-After, then succeeds', async () => {
@@ -112,12 +95,18 @@ describe('tick: outcomes', () => {
     expect(w.home.read('g-junk')).toMatchObject({ failedCount: 1, quota: null });
   });
 
-  it('after max_failures the account is skipped until a manual refresh succeeds', async () => {
+  it('after max_failures the account cools down, then is tried again; a manual refresh can try at once', async () => {
     w.grok('g', { fields: { quota: null, failedCount: 2 } });
     w.sim.fault(SIM_PATHS.grokRateLimits, { status: 500 });
     expect((await tick()).code).toBe(1);
     expect(w.home.read('g').failedCount).toBe(3);
-    expect((await tick()).doc.skipped).toEqual([{ account: 'g', reason: 'too many failures (3/3)' }]);
+    const cooling = await tick();
+    expect(cooling.code).toBe(0);
+    expect(cooling.doc.actions).toEqual([]);
+    expect(cooling.doc.attention).toMatchObject([{ account: 'g', reason: expect.stringContaining('failed 3 times in a row') }]);
+    // five minutes later it is planned again, and says why
+    const later = await w.run(['tick', '--dry-run', '--json', '--now', new Date(Date.now() + 6 * MIN).toISOString()]);
+    expect(parseJson(later).actions).toEqual([{ account: 'g', action: 'quota', reason: 'retrying after 3 failures; no quota snapshot yet' }]);
     const r = await runCli(w.args('refresh', 'g', '--json'));
     expect(r.code).toBe(0);
     expect(parseJson(r).actions).toMatchObject([{ action: 'quota', ok: true }]);

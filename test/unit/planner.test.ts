@@ -67,7 +67,6 @@ describe('planAccount: skips', () => {
   const cases: { name: string; over: Partial<Account>; reason: string }[] = [
     { name: 'expired', over: { status: 'expired' }, reason: 'expired' },
     { name: 'paused', over: { paused: true }, reason: 'paused' },
-    { name: 'too many failures', over: { failedCount: 3 }, reason: 'too many failures (3/3)' },
     { name: 'auto-refresh off', over: { autoRefresh: false }, reason: 'auto-refresh off' },
   ];
   for (const c of cases) {
@@ -78,6 +77,9 @@ describe('planAccount: skips', () => {
       expect(p.next).toBeNull();
     });
   }
+  it('three failures with no recorded time are not held back', () => {
+    expect(planAccount(acct({ ...due, failedCount: 3 } as Partial<Account>), cfg, NOW).actions.length).toBe(3);
+  });
   it('two failures still run', () => {
     expect(planAccount(acct({ ...due, failedCount: 2 } as Partial<Account>), cfg, NOW).actions.length).toBe(3);
   });
@@ -128,5 +130,82 @@ describe('planTick', () => {
     c.refreshBeforeExpiryMs = 2 * HOUR;
     expect(planTick([acct({ credentials: oauth(NOW + 90 * MIN) })], c, NOW).actions.map((a) => a.action)).toEqual(['token']);
     expect(planTick([acct({ credentials: oauth(NOW + 90 * MIN) })], cfg, NOW).actions).toEqual([]);
+  });
+});
+
+describe('planAccount: failures cool down, they never retire an account', () => {
+  const failed = (n: number, agoMs: number, over: Partial<Account> = {}) =>
+    acct({ rateLimitReset: null, quota: null, failedCount: n, lastFailure: { at: NOW - agoMs, reason: 'HTTP 500' }, ...over } as Partial<Account>);
+  const cases: { n: number; wait: number }[] = [
+    { n: 3, wait: 5 * MIN },
+    { n: 4, wait: 10 * MIN },
+    { n: 5, wait: 20 * MIN },
+    { n: 6, wait: 40 * MIN },
+    { n: 7, wait: HOUR },
+    { n: 50, wait: HOUR },
+  ];
+  for (const c of cases) {
+    it(`${c.n} failures: held back ${c.wait / MIN} min from the last failure, then planned with the reason`, () => {
+      const before = planAccount(failed(c.n, c.wait - 1000), cfg, NOW);
+      expect(before.skip).toBeNull();
+      expect(before.actions).toEqual([]);
+      expect(before.next).toMatchObject({ at: NOW + 1000, reason: expect.stringContaining(`retrying after ${c.n} failures: next try at`) });
+      expect(before.dueAt).toBe(NOW + 1000);
+      const after = planAccount(failed(c.n, c.wait), cfg, NOW);
+      expect(after.actions.map((a) => a.action)).toEqual(['window', 'quota']);
+      expect(after.actions[0]!.reason).toBe(`retrying after ${c.n} failures; no usage window started yet`);
+    });
+  }
+  it('failure_backoff and failure_cooldown come from the config', () => {
+    const c = defaultConfig();
+    c.failureBackoffMs = MIN;
+    c.failureCooldownMs = 3 * MIN;
+    expect(planAccount(failed(4, 2 * MIN), c, NOW).actions).not.toEqual([]);
+    expect(planAccount(failed(9, 3 * MIN - 1), c, NOW).actions).toEqual([]);
+    expect(planAccount(failed(9, 3 * MIN), c, NOW).actions).not.toEqual([]);
+  });
+  it('a token refresh is never held back past the expiry', () => {
+    // 6 failures: 40 min of cool-down, but the token expires in 10 min
+    const p = planAccount(failed(6, MIN, { credentials: oauth(NOW + 10 * MIN) }), cfg, NOW);
+    const token = p.next!;
+    expect(token).toMatchObject({ action: 'token', at: NOW + 10 * MIN });
+  });
+  it('an expired token is retried within 15 minutes of the last failure, whatever the cool-down', () => {
+    const p = planAccount(failed(7, MIN, { credentials: oauth(NOW - HOUR) }), cfg, NOW);
+    expect(p.next).toMatchObject({ action: 'token', at: NOW + 14 * MIN });
+    expect(planAccount(failed(7, 15 * MIN, { credentials: oauth(NOW - HOUR) }), cfg, NOW).actions.map((a) => a.action)).toEqual(['token']);
+  });
+  it('a failure just before expiry is tried again at the expiry, then every 15 minutes', () => {
+    expect(planAccount(failed(6, MIN, { credentials: oauth(NOW + MIN) }), cfg, NOW).next!.at).toBe(NOW + MIN);
+    expect(planAccount(failed(7, MIN, { credentials: oauth(NOW - 2 * MIN) }), cfg, NOW).next!.at).toBe(NOW + 14 * MIN);
+  });
+});
+
+describe('dueAt: what the plan cache remembers never depends on now', () => {
+  // For random accounts, a cache filled at t0 says "idle at t" exactly when the planner at t has nothing due.
+  const rnd = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  it('agrees with the planner for 2,000 random accounts and times', () => {
+    const r = rnd(42);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+    const span = () => Math.round((r() - 0.5) * 10 * HOUR);
+    for (let i = 0; i < 2000; i++) {
+      const provider = pick(['anthropic', 'codex', 'grok'] as const);
+      const a = acct({
+        provider,
+        ...(provider === 'grok' ? {} : { credentials: { ...oauth(pick([null, NOW + span()])), ...(provider === 'codex' ? { idToken: null, accountId: 'x' } : {}) } as never }),
+        rateLimitReset: pick([null, NOW + span()]),
+        lastUsedAt: pick([null, NOW + span()]),
+        quota: pick([null, { checkedAt: NOW + span() }]),
+        failedCount: pick([0, 1, 3, 4, 8]),
+        lastFailure: pick([null, { at: NOW + span(), reason: 'x' }]),
+        status: pick(['active', 'active', 'expired']),
+        paused: r() < 0.1,
+      } as Partial<Account>);
+      const t0 = NOW + span();
+      const t = t0 + Math.abs(span());
+      const cached = planAccount(a, cfg, t0).dueAt;
+      const idle = cached === null || Math.max(0, cached) > t;
+      expect(idle, `account ${JSON.stringify(a)} at t0=${t0} t=${t}`).toBe(planAccount(a, cfg, t).actions.length === 0);
+    }
   });
 });

@@ -1,0 +1,45 @@
+import type { Config } from '../config/types.js';
+import { isOAuth, type Account } from '../model/types.js';
+import { iso } from '../util/time.js';
+import { cooldown } from './planner.js';
+
+/**
+ * The accounts that refresher cannot keep alive by itself, and what a person should run for each. Pure,
+ * like the planner: `tick` names them in its daily reminder, `status` exits 1 while there are any.
+ */
+export interface Attention {
+  account: string;
+  reason: string;
+  /** the command or step that fixes it */
+  fix: string;
+}
+
+function loginCommand(a: Account): string {
+  return a.provider === 'grok'
+    ? `refresher account add grok --name ${a.id} --force < cookies.txt`
+    : `refresher account add ${a.provider} --login`;
+}
+
+export function needsPerson(a: Account, cfg: Config): Attention | null {
+  const at = (reason: string, fix: string): Attention => ({ account: a.id, reason, fix });
+  if (a.recovery) {
+    return at(
+      `its newest tokens were saved to ${a.recovery} because the account file could not be written`,
+      `make the accounts directory writable; the next tick restores them (or copy "credentials" from that file)`,
+    );
+  }
+  if (a.status === 'expired') return at(`expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
+  if (a.paused || !a.autoRefresh) return null;
+  const cool = cooldown(a, cfg);
+  if (cool) {
+    const last = a.lastFailure ? `; last: ${a.lastFailure.reason}` : '';
+    const exp = isOAuth(a) ? a.credentials.expiresAt : null;
+    const warn = exp !== null ? `, token expires ${iso(exp)}` : '';
+    return at(`failed ${cool.failures} times in a row${last}${warn}`, `refresher refresh ${a.id}  (to try now; it is also retried by itself)`);
+  }
+  return null;
+}
+
+export function attentionList(accounts: readonly Account[], cfg: Config): Attention[] {
+  return accounts.map((a) => needsPerson(a, cfg)).filter((x): x is Attention => x !== null);
+}
