@@ -19,7 +19,9 @@ export function dispatcherFor(proxy: string | null, timeoutMs: number): Promise<
 
 async function create(proxy: string | null, timeoutMs: number): Promise<Dispatcher> {
   const undici = cjs(await import('undici'));
-  const connect = { timeout: Math.min(timeoutMs, 10_000) };
+  // Half the request's deadline at most: a proxy or host that does not let us connect is a network-path
+  // failure, and must be told apart before the whole request's deadline (an upstream failure) runs out.
+  const connect = { timeout: Math.min(Math.round(timeoutMs / 2), 10_000) };
   if (!proxy) return new undici.Agent({ connect, keepAliveTimeout: 10_000 });
   const scheme = new URL(proxy).protocol;
   if (scheme === 'http:' || scheme === 'https:') {

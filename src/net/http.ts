@@ -51,17 +51,22 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
   const dispatcher = await dispatcherFor(opts.proxy, opts.timeoutMs);
   const host = new URL(req.url).host;
   const via = opts.proxy ? ` via proxy ${redactUrl(opts.proxy)}` : '';
+  // One deadline for the whole request: connecting, the headers and the last byte of the body. Idle
+  // timeouts alone let an answer that trickles a byte a second hold the account's lock forever.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+  let gotHeaders = false;
   try {
     const res = await request(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
       dispatcher,
-      // No overall abort signal: connecting (to the upstream or through a proxy) has its own timeout and is
-      // a network-path failure; only waiting for the answer on an open connection is an upstream timeout.
+      signal: deadline.signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
+    gotHeaders = true;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
@@ -78,12 +83,18 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
     return { status: res.statusCode, headers, text };
   } catch (err) {
     if (err instanceof NetworkError) throw err;
+    if (deadline.signal.aborted) {
+      throw new NetworkError('upstream', gotHeaders ? `the answer from ${host} was not complete within ${opts.timeoutMs} ms${via}` : `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
+    }
     const { code, message } = describe(err);
     if (code === 'PROXY_ERROR') throw new NetworkError('network', `cannot reach ${host}${via}: ${message}`);
     if (TIMEOUT_CODES.has(code)) throw new NetworkError('upstream', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
       throw new NetworkError('network', `the connection to ${host}${via} was closed before an answer (${code})`);
     }
+    if (code === 'UND_ERR_INVALID_ARG') throw new NetworkError('upstream', `the request to ${host} could not be sent: ${message}`);
     throw new NetworkError('network', `cannot reach ${host}${via}: ${code === 'UNKNOWN' ? message : code}`);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,7 +1,7 @@
 import type { AnthropicAccount, Quota, UsageWindow } from '../model/types.js';
 import type { HttpResponse } from '../net/http.js';
 import { iso } from '../util/time.js';
-import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
+import { badJson, httpFailure, isObject, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
 import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';
 
 /** The seed's short prompts: each costs a handful of tokens. */
@@ -53,7 +53,7 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
   );
   if (res.status !== 200) return tokenFailure(res);
   const body = parseJsonObject(res);
-  if (!body || typeof body.access_token !== 'string' || !body.access_token) return badJson('token endpoint');
+  if (!body || typeof body.access_token !== 'string' || !body.access_token) return badJson('token endpoint', res);
   // Trust expires_in; when it is missing, assume the short end of what has been reported (1 h).
   const expiresIn = num(body.expires_in) ?? 3600;
   const expiresAt = ctx.now() + expiresIn * 1000;
@@ -95,6 +95,9 @@ async function window(ctx: ProviderContext): Promise<Outcome> {
   const reset = windowReset(res);
   const id = ctx.account.id;
   if (res.status === 200) {
+    // Only a real message started a window: an HTML page or a truncated answer did not.
+    const msg = parseJsonObject(res);
+    if (!msg || msg.type !== 'message' || !Array.isArray(msg.content)) return badJson('messages', res);
     const at = reset ?? ctx.now() + FIVE_HOURS;
     const note = reset ? '' : ' (no reset header came back; assuming 5h)';
     return { kind: 'ok', patch: { rateLimitReset: at }, message: `window started for ${id}, resets ${iso(at)}${note}` };
@@ -118,7 +121,7 @@ async function quota(ctx: ProviderContext): Promise<Outcome> {
   const res = await ctx.http.request({ method: 'GET', url: `${base(ctx)}/api/oauth/usage`, headers: authHeaders(ctx) }, { proxy: ctx.proxy });
   if (res.status !== 200) return httpFailure('usage', res);
   const body = parseJsonObject(res);
-  if (!body) return badJson('usage');
+  if (!body || !(isObject(body.five_hour) || isObject(body.seven_day))) return badJson('usage', res);
   const q: Quota = { checkedAt: ctx.now(), fiveHour: usageWindow(body.five_hour), sevenDay: usageWindow(body.seven_day) };
   const pct = (w: UsageWindow | null | undefined) => (w?.utilization == null ? '?' : `${Math.round(w.utilization)}%`);
   return { kind: 'ok', patch: { quota: q }, message: `quota updated for ${ctx.account.id}: 5h ${pct(q.fiveHour)}, 7d ${pct(q.sevenDay)}` };

@@ -1,6 +1,6 @@
 import type { CodexAccount, Quota, UsageWindow } from '../model/types.js';
 import { iso } from '../util/time.js';
-import { badJson, httpFailure, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
+import { badJson, httpFailure, isObject, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
 import { codexIdentity } from './jwt.js';
 import type { Outcome, ProviderAdapter, ProviderContext } from './types.js';
 
@@ -22,9 +22,14 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
   );
   if (res.status !== 200) return tokenFailure(res);
   const body = parseJsonObject(res);
-  if (!body) return badJson('token endpoint');
   const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
-  const accessToken = str(body.access_token) ?? c.accessToken;
+  // The old refresh token is spent: without a new access token, this answer saved nothing.
+  if (!body || !str(body.access_token)) {
+    const bad = badJson('token endpoint', res);
+    // A new refresh token without an access token is still the only live one: keep it.
+    return str(body?.refresh_token) ? { ...bad, patch: { credentials: { refreshToken: str(body!.refresh_token)! } } } as Outcome : bad;
+  }
+  const accessToken = str(body.access_token)!;
   const idToken = str(body.id_token) ?? c.idToken;
   const who = codexIdentity(accessToken, idToken);
   const expiresIn = num(body.expires_in);
@@ -58,8 +63,8 @@ async function quota(ctx: ProviderContext): Promise<Outcome> {
   const res = await ctx.http.request({ method: 'GET', url: `${base}/wham/usage`, headers }, { proxy: ctx.proxy });
   if (res.status !== 200) return httpFailure('wham/usage', res);
   const body = parseJsonObject(res);
-  if (!body) return badJson('wham/usage');
-  const rl = body.rate_limit ?? {};
+  if (!body || !isObject(body.rate_limit)) return badJson('wham/usage', res);
+  const rl = body.rate_limit;
   const q: Quota = { checkedAt: ctx.now(), primary: usageWindow(rl.primary_window), secondary: usageWindow(rl.secondary_window) };
   const pct = (w: UsageWindow | null | undefined) => (w?.usedPercent == null ? '?' : `${Math.round(w.usedPercent)}%`);
   return {

@@ -1,4 +1,5 @@
 import type { HttpResponse } from '../net/http.js';
+import { redact } from '../util/secrets.js';
 import type { Outcome } from './types.js';
 
 export const NEEDS_LOGIN = 'needs login: run `refresher account add --login`';
@@ -33,8 +34,9 @@ export function isPermanentTokenFailure(res: HttpResponse): boolean {
   return code === 'invalid_grant' || (code !== null && code.startsWith('refresh_token_'));
 }
 
+/** Upstream text for a message: scrubbed of every known secret first, then cut (a cut secret escapes the scrubber). */
 function brief(text: unknown): string {
-  return typeof text === 'string' ? text.replace(/\s+/g, ' ').slice(0, 120) : '';
+  return typeof text === 'string' ? redact(text.replace(/\s+/g, ' ')).slice(0, 120) : '';
 }
 
 /** A 403 with an HTML page (a Cloudflare-style block): the network path is blocked, not the account. */
@@ -64,8 +66,14 @@ export function httpFailure(what: string, res: HttpResponse): Outcome {
   return { kind: 'transient', reason: `${what}: HTTP ${res.status}${msg ? ` (${msg})` : ''}` };
 }
 
-export function badJson(what: string): Outcome {
-  return { kind: 'transient', reason: `${what}: the response is not the JSON we expected` };
+/**
+ * A 200 that is not the answer the action depends on (an HTML page from a captive portal or proxy, plain
+ * text, truncated JSON): a transient failure that names what came, never the body itself.
+ */
+export function badJson(what: string, res: HttpResponse): Outcome {
+  const type = (res.headers['content-type'] ?? 'no content type').split(';')[0]!.trim();
+  const bytes = Buffer.byteLength(res.text);
+  return { kind: 'transient', reason: `${what}: HTTP ${res.status} but not the answer expected (${type}, ${bytes} bytes)` };
 }
 
 export function num(v: unknown): number | null {
@@ -83,3 +91,7 @@ export function toMs(v: unknown): number | null {
 }
 
 export const json = { 'content-type': 'application/json', accept: 'application/json' };
+
+export function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -31,11 +31,21 @@ async function remaining(ctx: ProviderContext, modelName: string): Promise<numbe
   if (res.status !== 200) return failure(res);
   const body = parseJsonObject(res);
   const n = num(body?.remainingQueries);
-  return n === null ? badJson('rate-limits') : n;
+  return n === null ? badJson('rate-limits', res) : n;
 }
+
+/** Tokens are printable ASCII; anything else cannot go in a Cookie header (a copy-paste accident). */
+const UNSENDABLE = /[^\x21-\x7e]|;/;
 
 async function quota(ctx: ProviderContext): Promise<Outcome> {
   const g = ctx.cfg.providers.grok;
+  const c = (ctx.account as GrokAccount).credentials;
+  if (UNSENDABLE.test(c.sso) || (c.ssoRw !== null && UNSENDABLE.test(c.ssoRw))) {
+    return {
+      kind: 'permanent',
+      reason: `the sso cookie holds characters that cannot be sent in a Cookie header; add it again: refresher account add grok --name ${ctx.account.id} --force`,
+    };
+  }
   const normal = await remaining(ctx, g.normalModel);
   if (typeof normal !== 'number') return normal;
   const heavy = await remaining(ctx, g.heavyModel);

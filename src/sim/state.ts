@@ -39,6 +39,8 @@ export class SimState {
   /** authorization codes waiting to be exchanged (PKCE) */
   readonly codes = new Map<string, { account: SimOAuthAccount; challenge: string; redirectUri: string }>();
   private logins = 0;
+  /** every secret this simulator ever issued, so that tests can check no output holds any part of one */
+  readonly issued: string[] = [];
   /** counters tests assert on */
   refreshCalls = 0;
   refreshReuses = 0;
@@ -60,21 +62,28 @@ export class SimState {
           })}.${rand(16)}`;
     a.accessTokens.set(token, expiresAt);
     this.accessTokens.set(token, a);
+    this.issued.push(token);
     return { token, expiresAt };
   }
 
   idToken(a: SimOAuthAccount, now: number): string {
-    return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+    return this.issue(`${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
       exp: Math.floor(now / 1000) + 3600,
       email: a.email,
       'https://api.openai.com/auth': { chatgpt_account_id: a.accountId, chatgpt_plan_type: a.plan },
-    })}.${rand(16)}`;
+    })}.${rand(16)}`);
+  }
+
+  private issue(secret: string): string {
+    this.issued.push(secret);
+    return secret;
   }
 
   private newRefreshToken(a: SimOAuthAccount): string {
     const t = a.provider === 'anthropic' ? `sk-ant-ort01-${rand()}` : `rt_${rand()}`;
     a.refreshToken = t;
     this.refreshTokens.set(t, a);
+    this.issued.push(t);
     return t;
   }
 
@@ -97,7 +106,7 @@ export class SimState {
   }
 
   addGrok(normal = 95, heavy = 18): SimGrokAccount {
-    const g: SimGrokAccount = { sso: `eyJ${rand(30)}`, ssoRw: `eyJ${rand(30)}`, normalRemaining: normal, heavyRemaining: heavy, blocked: false };
+    const g: SimGrokAccount = { sso: this.issue(`eyJ${rand(30)}`), ssoRw: this.issue(`eyJ${rand(30)}`), normalRemaining: normal, heavyRemaining: heavy, blocked: false };
     this.grok.set(g.sso, g);
     return g;
   }

@@ -1,45 +1,101 @@
 /**
  * Last line of defence: every secret the process has loaded is registered here, and every line we print is
  * scrubbed. Code should never put a secret in a message in the first place; this catches the case where an
- * upstream echoes one back in an error body.
+ * upstream echoes one back in an error body, whole or in part.
  *
- * Tokens and cookies are made of [A-Za-z0-9._~+/-], so a secret always lies inside one run of those
- * characters. Each run is checked whole (the usual case), then by an 8-character prefix index, which keeps
- * scrubbing linear in the text however many accounts are loaded.
+ * Any run of FRAGMENT (12) characters of a known secret is scrubbed. Tokens and cookies are made of
+ * [A-Za-z0-9._~+/-], so a fragment always lies inside one run of those characters. Every 12-character
+ * stretch of a secret contains one of its 6-character chunks that start at a multiple of 6, so an index of
+ * those chunks (exact numeric keys, built lazily when something is printed) finds every candidate, and each
+ * is extended both ways to the longest common stretch. Scrubbing stays linear in the text however many
+ * accounts are loaded.
  */
-const PREFIX = 8;
-const secrets = new Set<string>();
-const byPrefix = new Map<string, string[]>();
-const RUN = /[A-Za-z0-9._~+/-]{8,}/g;
+export const FRAGMENT = 12;
+const CHUNK = FRAGMENT / 2;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/-';
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) DIGIT[ALPHABET.charCodeAt(i)] = i;
+const RUN = /[A-Za-z0-9._~+/-]{12,}/g;
+/** offsets inside a secret fit in 16 bits of an index entry */
+const MAX_SECRET = 65_536;
+
+const secrets: string[] = [];
+const known = new Set<string>();
+/** chunk code -> entries (secret index * MAX_SECRET + offset) */
+const chunks = new Map<number, number | number[]>();
+let indexed = 0;
+
+/** The 6 characters at `at` as one exact number (base 67 < 2^53), or -1 if one is not a token character. */
+function chunkCode(s: string, at: number): number {
+  let code = 0;
+  for (let k = 0; k < CHUNK; k++) {
+    const c = s.charCodeAt(at + k);
+    const d = c < 128 ? DIGIT[c]! : -1;
+    if (d < 0) return -1;
+    code = code * ALPHABET.length + d;
+  }
+  return code;
+}
 
 export function registerSecret(value: unknown): void {
   // Short strings would scrub ordinary words; real tokens and cookies are long.
-  if (typeof value !== 'string' || value.length < 12 || secrets.has(value)) return;
-  secrets.add(value);
-  const p = value.slice(0, PREFIX);
-  const list = byPrefix.get(p);
-  if (list) list.push(value);
-  else byPrefix.set(p, [value]);
+  if (typeof value !== 'string' || value.length < FRAGMENT || value.length >= MAX_SECRET || known.has(value)) return;
+  known.add(value);
+  secrets.push(value);
+}
+
+function indexNew(): void {
+  for (; indexed < secrets.length; indexed++) {
+    const s = secrets[indexed]!;
+    for (let off = 0; off + CHUNK <= s.length; off += CHUNK) {
+      const code = chunkCode(s, off);
+      if (code < 0) continue;
+      const entry = indexed * MAX_SECRET + off;
+      const prev = chunks.get(code);
+      if (prev === undefined) chunks.set(code, entry);
+      else if (typeof prev === 'number') chunks.set(code, [prev, entry]);
+      else prev.push(entry);
+    }
+  }
+}
+
+/** Marks the characters of `run` that belong to a stretch of at least FRAGMENT shared with a secret. */
+function mask(run: string): Uint8Array | null {
+  let marked: Uint8Array | null = null;
+  for (let i = 0; i + CHUNK <= run.length; i++) {
+    const code = chunkCode(run, i);
+    const found = code < 0 ? undefined : chunks.get(code);
+    if (found === undefined) continue;
+    for (const entry of typeof found === 'number' ? [found] : found) {
+      const s = secrets[Math.floor(entry / MAX_SECRET)]!;
+      const off = entry % MAX_SECRET;
+      let a = 0;
+      while (a < i && a < off && run.charCodeAt(i - a - 1) === s.charCodeAt(off - a - 1)) a++;
+      let b = CHUNK;
+      while (i + b < run.length && off + b < s.length && run.charCodeAt(i + b) === s.charCodeAt(off + b)) b++;
+      if (a + b < FRAGMENT) continue;
+      marked ??= new Uint8Array(run.length);
+      marked.fill(1, i - a, i + b);
+    }
+  }
+  return marked;
 }
 
 function scrubRun(run: string): string {
-  if (secrets.has(run)) return '***';
+  if (known.has(run)) return '***';
+  const marked = mask(run);
+  if (!marked) return run;
   let out = '';
-  let last = 0;
-  for (let i = 0; i + PREFIX <= run.length; i++) {
-    const list = byPrefix.get(run.slice(i, i + PREFIX));
-    if (!list) continue;
-    const hit = list.find((s) => run.startsWith(s, i));
-    if (!hit) continue;
-    out += run.slice(last, i) + '***';
-    i += hit.length - 1;
-    last = i + 1;
+  for (let i = 0; i < run.length; i++) {
+    if (!marked[i]) out += run[i];
+    else if (i === 0 || !marked[i - 1]) out += '***';
   }
-  return last === 0 ? run : out + run.slice(last);
+  return out;
 }
 
 export function redact(text: string): string {
-  if (secrets.size === 0) return text;
+  if (secrets.length === 0) return text;
+  indexNew();
   return text.replace(RUN, scrubRun);
 }
 

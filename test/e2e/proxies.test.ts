@@ -129,7 +129,7 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
       const r = await tick();
       expect(r.code).toBe(1);
       for (const a of r.doc.actions) expect(a).toMatchObject({ ok: false, failure: 'network', error: expect.stringContaining(`via proxy`) });
-      expect(r.doc.actions.find((a: any) => a.account === 'via-http').error).toContain('no answer to CONNECT from the proxy within 800 ms');
+      expect(r.doc.actions.find((a: any) => a.account === 'via-http').error).toContain('no answer to CONNECT from the proxy within 400 ms');
       expect(w.home.bytes('via-http').equals(before[0]!)).toBe(true);
       expect(w.home.bytes('via-socks').equals(before[1]!)).toBe(true);
     } finally {

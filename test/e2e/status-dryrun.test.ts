@@ -120,6 +120,9 @@ describe('status and tick --dry-run', () => {
     fixtures();
     const c = w.anthropic('echo', { expiresIn: MIN });
     w.sim.fault(SIM_PATHS.anthropicToken, { status: 400, body: { error: 'invalid_request', error_description: `bad token ${c.refreshToken}` } });
+    // the 120-character cut of upstream text falls inside this one: a cut secret must be scrubbed too
+    const cut = w.anthropic('echo-cut', { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { status: 400, body: { error: 'invalid_request', error_description: `${'pad '.repeat(22)}bad token ${cut.refreshToken}` } });
     const runs = [
       ['status'],
       ['status', '--json'],

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator, SIM_PATHS } from '../../src/sim/server.js';
 import { AccountStore } from '../../src/store/store.js';
+import { watchSecrets } from '../support/canary.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { HOUR, MIN, World } from '../support/fixtures.js';
 
@@ -158,6 +159,7 @@ describe('tick: outcomes', () => {
 
   it('spaces requests to one host by request_delay_ms, without making another host wait', async () => {
     const other = new Simulator();
+    watchSecrets(() => other.state.issued);
     await other.start();
     try {
       w.home.writeConfig(w.sim.configYaml('request_delay_ms: 400\nconcurrency: 4\n').replace(/token_url: .*\/v1\/oauth\/token/, `token_url: ${other.url}/v1/oauth/token`));

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expectNoCanary } from './canary.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/refresher', import.meta.url));
 
@@ -27,7 +28,18 @@ export function startCli(args: string[], o: CliOptions = {}): { child: ChildProc
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   if (!o.keepStdin) child.stdin!.end(o.input ?? '');
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // Every run of the CLI in every test is a canary check: no part of any known secret in any output.
+  const done = new Promise<CliResult>((resolve, reject) =>
+    child.on('close', (code) => {
+      try {
+        expectNoCanary(stdout, `stdout of refresher ${args.join(' ')}`);
+        expectNoCanary(stderr, `stderr of refresher ${args.join(' ')}`);
+        resolve({ code, stdout, stderr });
+      } catch (e) {
+        reject(e);
+      }
+    }),
+  );
   return { child, done, stderr: () => stderr };
 }
 

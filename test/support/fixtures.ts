@@ -1,4 +1,5 @@
 import { Simulator } from '../../src/sim/server.js';
+import { canary, expectNoCanary, watchSecrets } from './canary.js';
 import { parseJson, runCli, type CliResult } from './cli.js';
 import { TempHome } from './home.js';
 
@@ -13,6 +14,10 @@ export class World {
   readonly sim = new Simulator();
   readonly home = new TempHome();
   readonly secrets: string[] = [];
+
+  constructor() {
+    watchSecrets(() => [...this.secrets, ...this.sim.state.issued]);
+  }
 
   async start(extraConfig = 'request_delay_ms: 0\n'): Promise<this> {
     await this.sim.start();
@@ -80,7 +85,6 @@ export class World {
 }
 
 export function expectNoSecrets(text: string, secrets: string[]): void {
-  for (const s of secrets) {
-    if (s && text.includes(s)) throw new Error(`a secret leaked into output: ${s.slice(0, 6)}… in:\n${text.slice(0, 2000)}`);
-  }
+  canary(...secrets);
+  expectNoCanary(text);
 }

@@ -10,12 +10,36 @@ describe('redact', () => {
     expect(redact('"prefixsk-ant-ort01-AAAAbbbbCCCCddddsuffix"')).toBe('"prefix***suffix"');
     expect(redact('a sk-ant-ort01-AAAAbbbbCCCCdddd b eyJhbGciOi.payload.sig-xyz')).toBe('a *** b ***');
   });
-  it('leaves everything else alone', () => {
-    expect(redact('sk-ant-ort01-AAAAbbbbCCCC (a prefix is not the token)')).toBe('sk-ant-ort01-AAAAbbbbCCCC (a prefix is not the token)');
+  it('a long prefix is scrubbed too; everything else is left alone', () => {
+    expect(redact('sk-ant-ort01-AAAAbbbbCCCC (a prefix)')).toBe('*** (a prefix)');
+    expect(redact('sk-ant-ort0 other AAAAbbbbCCC')).toBe('sk-ant-ort0 other AAAAbbbbCCC');
   });
   it('redacts a proxy password', () => {
     expect(redactUrl('socks5h://me:s3cret@127.0.0.1:1080')).toBe('socks5h://me:***@127.0.0.1:1080');
     expect(redactUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
     expect(redactUrl('https://pool.example/get?key=abc&n=1')).toBe('https://pool.example/get?key=***&n=***');
+  });
+});
+
+describe('redact: fragments', () => {
+  const secret = 'rt_Q7wNf2LpX9vK4sTb8mZcR1yHd6GjU3aE';
+  registerSecret(secret);
+  it('scrubs any 12-character run of a secret, wherever it starts and ends', () => {
+    for (let start = 0; start + 12 <= secret.length; start += 5) {
+      for (const len of [12, 13, 20]) {
+        const part = secret.slice(start, start + len);
+        if (part.length < 12) continue;
+        const out = redact(`error: "${part}" was refused`);
+        expect(out, `${start}+${len}`).toBe('error: "***" was refused');
+      }
+    }
+  });
+  it('scrubs a cut secret inside a longer word, and keeps what is around it', () => {
+    expect(redact(`x=abc${secret.slice(3, 40)}`)).toBe('x=abc***');
+    expect(redact(`${secret.slice(0, 15)}-and-more-text`)).toBe('***-and-more-text');
+  });
+  it('leaves 11 characters, and look-alike text, alone', () => {
+    expect(redact(`near ${secret.slice(2, 13)} miss`)).toBe(`near ${secret.slice(2, 13)} miss`);
+    expect(redact('2026-11-23T09:00:00Z work-max@example.com')).toBe('2026-11-23T09:00:00Z work-max@example.com');
   });
 });
