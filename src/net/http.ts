@@ -29,7 +29,6 @@ export class NetworkError extends Error {
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /** No answer of the APIs we call comes near this; a larger one is a misbehaving upstream or proxy. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -53,8 +52,10 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
   const via = opts.proxy ? ` via proxy ${redactUrl(opts.proxy)}` : '';
   // One deadline for the whole request: connecting, the headers and the last byte of the body. Idle
   // timeouts alone let an answer that trickles a byte a second hold the account's lock forever.
+  // The abort waits one turn of the event loop: after a suspend or SIGSTOP, the timer and an answer that
+  // arrived meanwhile are both ready, and the answer (a rotated token, perhaps) must win.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+  const timer = setTimeout(() => setImmediate(() => deadline.abort()), opts.timeoutMs);
   let gotHeaders = false;
   try {
     const res = await request(req.url, {
@@ -63,8 +64,9 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
       body: req.body,
       dispatcher,
       signal: deadline.signal,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      // undici's own timers would fire first after a suspend and drop an answer already received.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     gotHeaders = true;
     const chunks: Buffer[] = [];
@@ -88,7 +90,6 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
     }
     const { code, message } = describe(err);
     if (code === 'PROXY_ERROR') throw new NetworkError('network', `cannot reach ${host}${via}: ${message}`);
-    if (TIMEOUT_CODES.has(code)) throw new NetworkError('upstream', `no answer from ${host} within ${opts.timeoutMs} ms${via}`);
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
       throw new NetworkError('network', `the connection to ${host}${via} was closed before an answer (${code})`);
     }

@@ -14,6 +14,8 @@ export interface Fault {
   delayMs?: number;
   /** destroy the connection instead of answering */
   reset?: boolean;
+  /** answer 200 headers at once, then one byte of body every this many ms, for ever (a trickling answer) */
+  trickleMs?: number;
   /** how many requests it applies to (default 1; Infinity for all) */
   times?: number;
 }
@@ -130,6 +132,13 @@ export class Simulator {
     if (res.destroyed || req.socket.destroyed) return;
     if (fault?.reset) {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.trickleMs) {
+      entry.status = 200;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), fault.trickleMs);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     if (fault?.status) return send(fault.status, fault.body ?? { error: { type: 'api_error', message: 'scripted fault' } }, fault.headers);

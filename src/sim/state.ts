@@ -44,6 +44,11 @@ export class SimState {
   /** counters tests assert on */
   refreshCalls = 0;
   refreshReuses = 0;
+  /**
+   * What the OAuth security BCP recommends: a reused refresh token revokes its whole family, the live
+   * refresh token and every access token of the account included.
+   */
+  revokeFamilyOnReuse = false;
   /** lifetimes the simulator hands out */
   anthropicTtlS = 28_800;
   codexTtlS = 864_000;
@@ -144,6 +149,10 @@ export class SimState {
     if (!a || a.provider !== provider) return { ok: false, reason: 'unknown' };
     if (a.refreshToken !== token) {
       this.refreshReuses++;
+      if (this.revokeFamilyOnReuse) {
+        a.refreshToken = `revoked-${rand(8)}`;
+        for (const t of a.accessTokens.keys()) a.accessTokens.set(t, 0);
+      }
       return { ok: false, reason: 'reused' };
     }
     const access = this.accessToken(a, now);

@@ -151,10 +151,14 @@ async function acquire(path: string, waitMs: number): Promise<Owner | null> {
 function lease(path: string, first: Owner): Release {
   let me = first;
   let released = false;
-  // The heartbeat is for other hosts; on this host, liveness is the owner's pid.
-  const timer = setInterval(() => void utimes(path, new Date(), new Date()).catch(() => undefined), HEARTBEAT_MS);
-  timer.unref();
   const held = async () => !released && (await readOwner(path))?.token === me.token;
+  // The heartbeat is for other hosts; on this host, liveness is the owner's pid. It never freshens a lock
+  // that another process has taken over.
+  const beat = async () => {
+    if (await held()) await utimes(path, new Date(), new Date());
+  };
+  const timer = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_MS);
+  timer.unref();
   const release = (async () => {
     if (released) return;
     clearInterval(timer);

@@ -67,31 +67,3 @@ describe('never lose an account', () => {
     expect((await runCli(w.args('refresh', 'a', '--token'))).code).toBe(0);
   });
 });
-
-describe('signals', () => {
-  let w: World;
-  beforeEach(async () => {
-    w = await new World().start('request_delay_ms: 0\nconcurrency: 1\n');
-  });
-  afterEach(() => w.stop());
-
-  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) {
-    it(`${sig} mid-refresh finishes and saves the refresh in flight, starts nothing new, and exits ${code}`, async () => {
-      const first = w.anthropic('a1', { expiresIn: MIN });
-      w.anthropic('a2', { expiresIn: MIN });
-      w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 800 });
-      const h = startCli(w.args('tick', '--json'));
-      for (let i = 0; i < 200 && !w.sim.requestsTo(SIM_PATHS.anthropicToken).length; i++) await sleep(10);
-      h.child.kill(sig);
-      const r = await h.done;
-      expectNoSecrets(r.stdout + r.stderr, w.secrets);
-      expect(r.code).toBe(code);
-      const doc = parseJson(r);
-      expect(doc.actions).toMatchObject([{ account: 'a1', action: 'token', ok: true }]);
-      expect(doc.skipped).toEqual([{ account: 'a2', reason: `stopped by ${sig} before it started` }]);
-      expect(doc.leftUndone).toEqual(['a2']);
-      expect(w.home.read('a1').credentials.refreshToken).toBe(first.account.refreshToken);
-      expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
-    });
-  }
-});

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expectNoCanary } from './canary.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/refresher', import.meta.url));
+/** REFRESHER_TEST_BIN runs the suite against another build (e.g. an older commit, to see a test fail there). */
+export const BIN = process.env.REFRESHER_TEST_BIN ?? fileURLToPath(new URL('../../bin/refresher', import.meta.url));
 
 export interface CliResult {
   code: number | null;
