@@ -273,6 +273,8 @@ export class Runner {
       const account = current.account;
       const started = Date.now();
       const spends = planned.action === 'token' && isOAuth(account);
+      // Loaded before the request: nothing may stand between the upstream's answer and its copy on disk.
+      const atomic = spends ? await import('../store/atomic.js') : null;
       if (spends) {
         // Never spend a refresh token whose successor could not be saved.
         try {
@@ -283,22 +285,35 @@ export class Runner {
           return;
         }
       }
+      // A rehearsal of the write that follows a rotation (it writes nothing): the code that runs between the
+      // upstream's answer and the staged copy on disk is then compiled and warm, which keeps that window short.
+      if (spends && atomic) {
+        const dry = { ...atomic, writeTmpSync: () => '' };
+        store.stageRotation(account.id, { credentials: { ...account.credentials }, lastRefreshAt: this.o.now() }, account.credentials.refreshToken, dry);
+      }
       let outcome = await this.attempt(account, planned.action);
       if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now());
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {
         const rotated = spends && outcome.kind === 'ok';
+        let staged: ReturnType<AccountStore['stageRotation']> | null = null;
         try {
-          if (rotated && !(await lease.held())) {
-            // Stopped for longer than the lock lives (another host took it over): take it again before writing.
-            log.warn(`${this.tag} ${account.id}: the account's lock was taken over while this refresh was in flight; taking it back before writing`);
-            if (!(await lease.retake(30_000))) throw new StaleWriteError(`another process holds the lock of ${account.id}`);
+          if (rotated) {
+            // On disk before anything else happens, and only over the token it was made from.
+            staged = store.stageRotation(account.id, patch, account.credentials.refreshToken, atomic!);
+            if (!(await lease.held())) {
+              // Stopped for longer than the lock lives (another host took it over): take it again, compare again.
+              log.warn(`${this.tag} ${account.id}: the account's lock was taken over while this refresh was in flight; taking it back before writing`);
+              if (!(await lease.retake(30_000))) throw new StaleWriteError(`another process holds the lock of ${account.id}`);
+              staged.recheck();
+            }
+            current = await staged.commit();
+          } else {
+            current = await store.update(account.id, patch);
           }
-          // Written before the next request: a rotated refresh token must never exist only in memory. And it
-          // replaces only the token it was made from (compare and set).
-          current = await store.update(account.id, patch, rotated ? { ifRefreshToken: account.credentials.refreshToken } : {});
         } catch (e) {
+          staged?.abandon();
           const msg = e instanceof AccountFileError || e instanceof StaleWriteError ? e.message : `cannot write ${current.file}: ${(e as Error).message}`;
           const kept = rotated ? await keepRotated(this.o, account, patch, e instanceof StaleWriteError ? 'conflict' : 'unwritable') : '';
           log.error(`${this.tag} ${msg}${kept}`);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -48,5 +49,38 @@ export async function probeDir(file: string, bytes: number): Promise<void> {
   } finally {
     await fh?.close().catch(() => undefined);
     await unlink(probe).catch(() => undefined);
+  }
+}
+
+/**
+ * The first half of an atomic write, synchronous and without fsync: the complete new content lands in a
+ * temp file beside `file` in a few system calls, with no await in between. A process killed after this
+ * leaves a complete temp file that the next run adopts (see repair.ts); commitTmp finishes the write.
+ */
+export function writeTmpSync(file: string, text: string, mode = 0o600): string {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
+}
+
+/** The second half: fsync the temp file, rename it over `file`, fsync the directory. */
+export async function commitTmp(tmp: string, file: string): Promise<void> {
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -282,6 +282,43 @@ export class AccountStore {
   }
 
   /**
+   * A rotated token's write, staged at once: compare and set against the token it was made from, then the
+   * complete new file in a temp file beside the old one, synchronously (no await between the upstream's
+   * answer and a copy on disk that a crash cannot lose; see repair.ts). `commit` makes it the account file;
+   * `recheck` compares again (after the lock had to be re-taken); `abandon` removes the temp file.
+   */
+  stageRotation(id: string, patch: AccountPatch, consumedRefreshToken: string, atomic: typeof import('./atomic.js')) {
+    const file = this.fileOf(id);
+    const check = () => {
+      const current = this.read(id);
+      if (!('account' in current)) throw new AccountFileError(current);
+      if ((current.account.credentials as { refreshToken?: string }).refreshToken !== consumedRefreshToken) {
+        throw new StaleWriteError(`${current.file} no longer holds the refresh token this refresh used: another process changed the account meanwhile`);
+      }
+      return current;
+    };
+    const doc = { version: 1, ...applyPatch(check().raw, patch), id };
+    const parsed = parseAccount(doc, id);
+    if ('problem' in parsed) throw new AccountFileError({ id, file, field: parsed.problem.field, message: `refusing to write: ${parsed.problem.message}` });
+    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    const tmp = atomic.writeTmpSync(file, JSON.stringify(doc, null, 2) + '\n');
+    return {
+      recheck: () => void check(),
+      commit: async (): Promise<LoadedAccount> => {
+        await atomic.commitTmp(tmp, file);
+        return { account: parsed.account, raw: doc, file, fingerprint: null };
+      },
+      abandon: () => {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          /* already gone */
+        }
+      },
+    };
+  }
+
+  /**
    * Proves, before a refresh token is spent, that the account file can be replaced: a file as large as the
    * account file is created beside it, synced and removed. Throws with the path and errno when it cannot
    * (read-only mount, wrong owner, full disk).

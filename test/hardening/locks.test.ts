@@ -44,26 +44,38 @@ describe('hardening: locks', () => {
     expect((await w.run(['refresh', 'a1', '--token'])).code).toBe(0);
   });
 
-  it('a holder whose lock was taken over re-takes it, and writes only over the token it consumed', async () => {
-    const c = w.anthropic('a1', { expiresIn: MIN });
+  /** Tick A stopped mid-refresh while another host's process took its lock over and went quiet. */
+  async function stoppedWhileAnotherHostTookOver(meanwhile: () => void) {
     w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 500 });
     const a = startCli(w.args('tick', '--json'));
     await until(() => tokenRequests() === 1, 10_000, 'the refresh request');
     a.child.kill('SIGSTOP');
-    // Meanwhile, on another host sharing this home: its lock (from a process that then went quiet) and a new
-    // login that replaced the account's tokens.
     writeFileSync(join(lockDir(), 'owner.json'), JSON.stringify({ host: 'another-host', pid: 1, start: null, token: 'theirs', at: Date.now() }));
     const old = (Date.now() - 60_000) / 1000;
     utimesSync(lockDir(), old, old);
-    const relogin = w.sim.state.addOAuth('anthropic', 'a1-again@example.com', Date.now());
-    const doc = w.home.read('a1');
-    w.home.writeAccount({ ...doc, credentials: { accessToken: relogin.accessToken, refreshToken: relogin.refreshToken, expiresAt: relogin.expiresAt } });
+    meanwhile();
     a.child.kill('SIGCONT');
-    const r = await a.done;
+    return a.done;
+  }
+
+  it('a holder whose lock was taken over re-takes it before it writes', async () => {
+    const c = w.anthropic('a1', { expiresIn: MIN });
+    const r = await stoppedWhileAnotherHostTookOver(() => undefined);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("a1: the account's lock was taken over while this refresh was in flight; taking it back before writing");
+    expect(w.home.read('a1').credentials.refreshToken).toBe(c.account.refreshToken);
+    expect(w.sim.state.refreshReuses).toBe(0);
+  });
+
+  it('a holder writes only over the token it consumed: a new login made meanwhile is kept, and so are our tokens', async () => {
+    const c = w.anthropic('a1', { expiresIn: MIN });
+    const relogin = w.sim.state.addOAuth('anthropic', 'a1-again@example.com', Date.now());
+    const r = await stoppedWhileAnotherHostTookOver(() => {
+      const doc = w.home.read('a1');
+      w.home.writeAccount({ ...doc, credentials: { accessToken: relogin.accessToken, refreshToken: relogin.refreshToken, expiresAt: relogin.expiresAt } });
+    });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("the account's lock was taken over while this refresh was in flight; taking it back before writing");
     expect(r.stderr).toMatch(/no longer holds the refresh token this refresh used.*The new tokens were saved to .*recovery\/a1\..*\.conflict\.json/);
-    // the new login is kept; what we rotated is kept too, for a person
     expect(w.home.read('a1').credentials.refreshToken).toBe(relogin.refreshToken);
     const saved = readdirSync(join(w.home.dir, 'recovery'));
     expect(saved).toHaveLength(1);
