@@ -7,7 +7,7 @@ import { sleep } from '../support/hostile.js';
 describe('hardening: failures cool down', () => {
   let w: World;
   beforeEach(async () => {
-    w = await new World().start('request_delay_ms: 0\nmax_retries: 0\nfailure_backoff: 1s\nfailure_cooldown: 2s\n');
+    w = await new World().start('request_delay_ms: 0\nmax_retries: 0\nfailure_backoff: 3s\nfailure_cooldown: 6s\n');
   });
   afterEach(() => w.stop());
 
@@ -26,7 +26,7 @@ describe('hardening: failures cool down', () => {
       expect(cooling.doc.actions).toEqual([]);
       expect(cooling.doc.attention).toMatchObject([{ account: 'a1', fix: 'refresher refresh a1  (to try now; it is also retried by itself)' }]);
       expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(3);
-      await sleep(1100);
+      await sleep(3100);
       const back = await w.tick();
       expect(back.code).toBe(0);
       expect(back.doc.actions).toMatchObject([{ account: 'a1', action: 'token', ok: true, reason: expect.stringMatching(/^retrying after 3 failures; token expired/) }]);
