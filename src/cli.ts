@@ -91,7 +91,8 @@ account
   .option('--secrets-file <file>', 'read the secrets from this file instead of stdin')
   .option('--label <text>', 'a label for people')
   .option('--proxy <url>', 'the account proxy (also used for the login)')
-  .option('--force', 'replace an existing account with this id')
+  .option('--force', 'replace an existing account with this id, or with the same identity')
+  .option('--setup-token', 'anthropic: the access token is a setup token (`claude setup-token`): no refresh token, about a year')
   .option('--json', 'print the result as JSON')
   .addHelpText(
     'after',

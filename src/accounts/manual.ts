@@ -7,7 +7,10 @@ import { parseGrokCookies, ssoHash, type Candidate } from './formats.js';
  * `account add <provider> --name ID` from pasted secrets. Error messages describe what is missing and never
  * repeat the input.
  */
-export function manualCandidate(provider: Provider, text: string, id: string): Candidate {
+/** `claude setup-token` tokens last about a year; without a stated expiry, that is assumed. */
+export const SETUP_TOKEN_LIFETIME_MS = 365 * 86_400_000;
+
+export function manualCandidate(provider: Provider, text: string, id: string, o: { setupToken?: boolean; now?: number } = {}): Candidate {
   const trimmed = text.trim();
   if (!trimmed) throw usageError('no secrets on stdin (or in --secrets-file)');
   let obj: Record<string, any> | null = null;
@@ -30,17 +33,30 @@ export function manualCandidate(provider: Provider, text: string, id: string): C
   const refreshToken = pick('refreshToken', 'refresh_token') ?? '';
   if (!refreshToken && !accessToken) throw usageError(`${provider} needs at least a refreshToken (and usually an accessToken) in the JSON`);
   const exp = obj.expiresAt ?? obj.expires_at;
-  let expiresAt: number | null = typeof exp === 'number' && Number.isFinite(exp) ? exp : null;
+  // A guess turned into null would be planned as "expiry unknown": refuse it and say what is expected.
+  if (exp !== undefined && exp !== null && (typeof exp !== 'number' || !Number.isFinite(exp))) {
+    throw usageError(`expiresAt must be a number (epoch ms), got ${typeof exp === 'string' ? 'a string' : typeof exp}; leave it out if you do not know it`);
+  }
+  let expiresAt: number | null = typeof exp === 'number' ? exp : null;
   if (provider === 'anthropic') {
+    if (!refreshToken && !o.setupToken) {
+      throw usageError(
+        'an access token without a refresh token cannot be refreshed: it stops working when it expires. ' +
+          'Paste the refreshToken too, or, for a token from `claude setup-token` (it lasts about a year), add it with --setup-token',
+      );
+    }
+    if (o.setupToken && refreshToken) throw usageError('--setup-token is for an access token alone; this one has a refreshToken, so leave --setup-token out');
+    if (o.setupToken) expiresAt ??= (o.now ?? Date.now()) + SETUP_TOKEN_LIFETIME_MS;
+    const email = pick('email') ?? null;
     return {
       provider,
       format: 'manual',
-      identity: `anthropic:name:${id}`,
+      identity: email ? `anthropic:${email}` : `anthropic:name:${id}`,
       suggestedId: id,
-      email: pick('email') ?? null,
+      email,
       label: null,
       credentials: { accessToken, refreshToken, expiresAt },
-      state: {},
+      state: o.setupToken ? { setupToken: true } : {},
       link: null,
     };
   }

@@ -58,6 +58,14 @@ export async function upsert(store: AccountStore, existing: Account[], c: Candid
   if (o.name !== undefined && !ID_PATTERN.test(o.name)) throw usageError(`--name "${o.name}": an id is [a-z0-9][a-z0-9._-]{0,63}`);
   const byName = o.name ? existing.find((a) => a.id === o.name) : undefined;
   const match = existing.find((a) => a.provider === c.provider && a.identity === c.identity && (!o.name || a.id === o.name));
+  // The same account under another name would be refreshed twice, and one of the two would spend a used token.
+  const twin = o.name ? existing.find((a) => a.provider === c.provider && a.identity === c.identity && a.id !== o.name) : undefined;
+  if (twin && !o.force) {
+    throw usageError(
+      `this ${c.provider} account is already here as "${twin.id}" (the same ${c.provider === 'grok' ? 'sso cookie' : 'email or account'}); ` +
+        `use --name ${twin.id} to update it, or pass --force to replace "${twin.id}" with "${o.name}"`,
+    );
+  }
 
   if (match && !o.force) {
     const patch: AccountPatch = { ...credentialsUpdate(match, c) };
@@ -88,6 +96,10 @@ export async function upsert(store: AccountStore, existing: Account[], c: Candid
     doc.label = c.label ?? byName.label;
   }
   if (!o.dryRun) await locked(store, id, () => store.writeRaw(id, doc));
+  if (twin && o.force && !o.dryRun) {
+    await locked(store, twin.id, async () => store.remove(twin.id));
+    existing.splice(existing.indexOf(twin), 1);
+  }
   existing.push({ ...(doc as unknown as Account) });
   return result(id, byName ? 'updated' : 'added');
 }

@@ -17,6 +17,7 @@ export interface AddOptions {
   force?: boolean;
   label?: string;
   proxy?: string;
+  setupToken?: boolean;
   json?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function parseProvider(p: string): Provider {
 /** `account add <provider> --login` (OAuth with PKCE) or `account add <provider> --name ID` (secrets on stdin). */
 export async function accountAdd(g: GlobalOptions, providerArg: string, o: AddOptions): Promise<number> {
   const provider = parseProvider(providerArg);
+  if (o.setupToken && (provider !== 'anthropic' || o.login)) throw usageError('--setup-token is for `account add anthropic --name ID` with the token on stdin');
   if (o.proxy && o.proxy !== 'direct' && proxyProblem(o.proxy)) throw usageError(`--proxy: ${proxyProblem(o.proxy)}`);
   const { store, cfg, log } = await openContext(g, { json: o.json });
   const loaded = store.loadAll();
@@ -62,7 +64,7 @@ export async function accountAdd(g: GlobalOptions, providerArg: string, o: AddOp
   } else {
     if (!o.name) throw usageError(`--name ID is required without --login (e.g. refresher account add ${provider} --name work < secrets.json)`);
     const text = await readSecretText({ secretsFile: o.secretsFile, prompt: `Paste the ${provider === 'grok' ? 'sso cookie' : 'token JSON'} (hidden), then Enter: ` });
-    candidate = manualCandidate(provider, text, o.name);
+    candidate = manualCandidate(provider, text, o.name, { setupToken: o.setupToken });
   }
   if (o.label) candidate.label = o.label;
   const result = await upsert(store, existing, candidate, { link: false, name: o.name, force: o.force });

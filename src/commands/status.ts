@@ -8,7 +8,7 @@ import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 import { renderTable, type Cell } from '../render/table.js';
 import { settingsView } from '../render/views.js';
-import { relative } from '../util/time.js';
+import { formatSpan, relative } from '../util/time.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -21,15 +21,29 @@ function quotaText(a: Account): string {
   const q: Quota | null = a.quota;
   if (!q || q.checkedAt === null) return '-';
   const pct = (v: number | null | undefined) => (v == null ? '?' : `${Math.round(v)}%`);
-  if (a.provider !== 'grok' && !q.fiveHour && !q.sevenDay && !q.primary && !q.secondary) return '-';
+  if (a.provider !== 'grok' && !q.fiveHour && !q.sevenDay && !q.weekly && !q.primary && !q.secondary) return '-';
+  const count = (left: number | null | undefined, total: number | null | undefined) => `${left ?? '?'}${total != null ? `/${total}` : ''}`;
   switch (a.provider) {
-    case 'grok':
-      return `normal ${q.remainingQueries ?? '?'}, heavy ${q.heavyRemainingQueries ?? '?'}`;
+    case 'grok': {
+      const per = q.windowSizeSeconds ? ` per ${formatSpan(q.windowSizeSeconds * 1000)}` : '';
+      return `normal ${count(q.remainingQueries, q.totalQueries)}, heavy ${count(q.heavyRemainingQueries, q.heavyTotalQueries)}${per}`;
+    }
     case 'anthropic':
       return `5h ${pct(q.fiveHour?.utilization)}, 7d ${pct(q.sevenDay?.utilization)}`;
     case 'codex':
-      return `5h ${pct(q.primary?.usedPercent)}, wk ${pct(q.secondary?.usedPercent)}`;
+      // Files written before windows were named by their length hold primary/secondary.
+      return `5h ${pct((q.fiveHour ?? q.primary)?.usedPercent)}, wk ${pct((q.weekly ?? q.secondary)?.usedPercent)}`;
   }
+}
+
+/** Every other window the service reported (anthropic by name, codex by minutes), for `status --all`. */
+function otherWindowsText(a: Account): string {
+  const w = a.quota?.windows;
+  if (!w) return '-';
+  const pct = (v: number | null | undefined) => (v == null ? '?' : `${Math.round(v)}%`);
+  return Object.entries(w)
+    .map(([name, x]) => `${name} ${pct(x.utilization ?? x.usedPercent)}`)
+    .join(', ');
 }
 
 function stateOf(a: Account, max: number): { text: string; tone: Cell['tone'] } {
@@ -55,7 +69,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
-  const attention = new Map(attentionList(accounts, cfg).map((x) => [x.account, x]));
+  const attention = new Map(attentionList(accounts, cfg, now).map((x) => [x.account, x]));
   // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
   const exitCode = Math.max(problemsExitCode(loaded.problems), attention.size ? EXIT_FAILED : EXIT_OK);
   const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
@@ -75,6 +89,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
         quota: a.quota,
         skip: p.skip,
         next: p.next,
+        setupToken: a.setupToken,
         recovery: a.recovery ?? null,
         attention: attention.get(a.id) ?? null,
       };
@@ -85,7 +100,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
 
   const header = ['id', 'provider', 'state', 'token expires', 'window resets', 'quota', 'last used', 'failures', 'next due'];
-  if (o.all) header.push('proxy', 'priority', 'last failure');
+  if (o.all) header.push('proxy', 'priority', 'other windows', 'last failure');
   const rows: Cell[][] = plan.accounts.map((p) => {
     const a = byId.get(p.id)!;
     const st = stateOf(a, cfg.maxFailures);
@@ -94,14 +109,14 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       { text: a.id },
       { text: a.provider },
       { text: st.text, tone: st.tone },
-      { text: exp === null ? '-' : relative(exp, now), tone: exp !== null && exp <= now ? 'warn' : undefined },
+      { text: exp === null ? '-' : `${a.setupToken ? 'setup token, expires ' : ''}${relative(exp, now)}`, tone: exp !== null && exp <= now ? 'warn' : undefined },
       { text: a.rateLimitReset === null ? '-' : relative(a.rateLimitReset, now) },
       { text: quotaText(a) },
       { text: a.lastUsedAt === null ? '-' : relative(a.lastUsedAt, now) },
       { text: String(a.failedCount), tone: a.failedCount ? 'warn' : undefined },
       { text: nextText(p, now), tone: p.skip ? 'dim' : undefined },
     ];
-    if (o.all) row.push({ text: describeProxy(a, cfg, pool) }, { text: String(a.priority) }, { text: a.lastFailure?.reason ?? '-' });
+    if (o.all) row.push({ text: describeProxy(a, cfg, pool) }, { text: String(a.priority) }, { text: otherWindowsText(a) }, { text: a.lastFailure?.reason ?? '-' });
     return row;
   });
   for (const pr of loaded.problems) {

@@ -1,5 +1,5 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
-import { attentionList, type Attention } from '../core/attention.js';
+import { attentionList, attentionStartsAt, type Attention } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
@@ -54,7 +54,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
-  const attention = attentionList(accounts, cfg);
+  const attention = attentionList(accounts, cfg, now);
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
 
   if (o.dryRun) {
@@ -89,8 +89,13 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   let remindAt: number | null = null;
   if (!only) {
     // After the run, so that a failure this run caused is counted; re-read only if anything was done.
-    const after = items.size ? attentionList(store.loadAll().accounts.map((l) => l.account), cfg) : attention;
+    const after = items.size ? attentionList(store.loadAll().accounts.map((l) => l.account), cfg, now) : attention;
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
+    // An account that will need a person later (a setup token nearing its end) must reach the full path then.
+    for (const a of accounts) {
+      const starts = attentionStartsAt(a);
+      if (starts !== null && starts > now) remindAt = Math.min(remindAt ?? Infinity, starts);
+    }
     if (!errors.length && accounts.length && !items.size) {
       const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint!]));
       const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: cachedDue(p.dueAt) }]));

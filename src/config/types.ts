@@ -20,6 +20,8 @@ export interface GrokSettings {
   autoRefreshTokens: boolean;
   normalModel: string;
   heavyModel: string;
+  /** sent as requestKind only when set: current clients send none */
+  requestKind: string | null;
 }
 
 export interface Config {
@@ -76,7 +78,7 @@ export function defaultConfig(): Config {
         tokenUrl: 'https://platform.claude.com/v1/oauth/token',
         clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
         authorizeUrl: 'https://claude.ai/oauth/authorize',
-        redirectUri: 'https://console.anthropic.com/oauth/code/callback',
+        redirectUri: 'https://platform.claude.com/oauth/code/callback',
         autoRefresh: true,
         windowModel: 'claude-haiku-4-5',
         windowFallbackModel: 'claude-sonnet-4-5',
@@ -91,8 +93,9 @@ export function defaultConfig(): Config {
       grok: {
         apiBase: 'https://grok.com',
         autoRefreshTokens: true,
-        normalModel: 'grok-3',
-        heavyModel: 'grok-4-heavy',
+        normalModel: 'auto',
+        heavyModel: 'heavy',
+        requestKind: null,
       },
     },
   };

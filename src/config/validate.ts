@@ -61,6 +61,7 @@ const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
     auto_refresh_tokens: { kind: 'bool', set: (c, v) => (c.providers.grok.autoRefreshTokens = v) },
     normal_model: { kind: 'string', set: (c, v) => (c.providers.grok.normalModel = v) },
     heavy_model: { kind: 'string', set: (c, v) => (c.providers.grok.heavyModel = v) },
+    request_kind: { kind: 'string', nullable: true, set: (c, v) => (c.providers.grok.requestKind = v) },
   },
 };
 

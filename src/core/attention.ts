@@ -20,7 +20,15 @@ function loginCommand(a: Account): string {
     : `refresher account add ${a.provider} --login`;
 }
 
-export function needsPerson(a: Account, cfg: Config): Attention | null {
+/** A setup token cannot be refreshed: its owner is reminded this long before it expires. */
+export const SETUP_TOKEN_NOTICE_MS = 14 * 86_400_000;
+
+/** When an account that is fine now will need a person (a setup token nearing its end), or null. */
+export function attentionStartsAt(a: Account): number | null {
+  return a.provider === 'anthropic' && a.setupToken && a.credentials.expiresAt !== null ? a.credentials.expiresAt - SETUP_TOKEN_NOTICE_MS : null;
+}
+
+export function needsPerson(a: Account, cfg: Config, now: number): Attention | null {
   const at = (reason: string, fix: string): Attention => ({ account: a.id, reason, fix });
   if (a.recovery) {
     return at(
@@ -30,6 +38,14 @@ export function needsPerson(a: Account, cfg: Config): Attention | null {
   }
   if (a.status === 'expired') return at(`expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
   if (a.paused || !a.autoRefresh) return null;
+  const starts = attentionStartsAt(a);
+  if (starts !== null && starts <= now) {
+    const exp = (a.credentials as { expiresAt: number }).expiresAt;
+    return at(
+      `its setup token ${exp <= now ? 'expired' : 'expires'} at ${iso(exp)} and cannot be refreshed`,
+      `claude setup-token, then: refresher account add anthropic --name ${a.id} --setup-token --force < token.json`,
+    );
+  }
   const cool = cooldown(a, cfg);
   if (cool) {
     const last = a.lastFailure ? `; last: ${a.lastFailure.reason}` : '';
@@ -40,6 +56,6 @@ export function needsPerson(a: Account, cfg: Config): Attention | null {
   return null;
 }
 
-export function attentionList(accounts: readonly Account[], cfg: Config): Attention[] {
-  return accounts.map((a) => needsPerson(a, cfg)).filter((x): x is Attention => x !== null);
+export function attentionList(accounts: readonly Account[], cfg: Config, now: number): Attention[] {
+  return accounts.map((a) => needsPerson(a, cfg, now)).filter((x): x is Attention => x !== null);
 }

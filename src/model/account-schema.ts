@@ -135,6 +135,7 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
       endpoint: endpoint?.replace(/\/+$/, '') ?? null,
       identity: str(o, 'identity', '', { optional: true }),
       source: source(o.source),
+      setupToken: bool(o, 'setupToken', ACCOUNT_DEFAULTS.setupToken),
     } as Account;
     return { account };
   } catch (e) {

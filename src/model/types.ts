@@ -38,10 +38,21 @@ export interface UsageWindow {
 }
 export interface Quota {
   checkedAt: number | null;
+  /** grok: per model, with the window the counts are for (seconds; 7200 when the answer has none) */
   remainingQueries?: number | null;
+  totalQueries?: number | null;
+  windowSizeSeconds?: number | null;
   heavyRemainingQueries?: number | null;
+  heavyTotalQueries?: number | null;
+  heavyWindowSizeSeconds?: number | null;
+  /** anthropic (utilization 0-100) and codex (usedPercent): named by what they are, never by position */
   fiveHour?: UsageWindow | null;
   sevenDay?: UsageWindow | null;
+  /** codex: the weekly window (10,080 minutes) */
+  weekly?: UsageWindow | null;
+  /** every other window the service reports: anthropic by its name (seven_day_opus, extra_usage, …), codex by its minutes (`90m`) */
+  windows?: Record<string, UsageWindow> | null;
+  /** written before 0.2 for codex; read for display only */
   primary?: UsageWindow | null;
   secondary?: UsageWindow | null;
 }
@@ -70,6 +81,11 @@ interface AccountBase {
   identity: string | null;
   /** a linked import: the official CLI's file that shares these tokens (adopted from and written back to) */
   source: LinkedSource | null;
+  /**
+   * anthropic: the access token is a setup token (`claude setup-token`, about a year, no refresh token). It is
+   * never refreshed; it can only be replaced.
+   */
+  setupToken: boolean;
   /**
    * Never stored: set by the store when <home>/recovery/ holds newer tokens for this account than its file
    * (the path of that recovery file). Such an account must not be refreshed from its stale file.
@@ -146,6 +162,7 @@ export const ACCOUNT_DEFAULTS = {
   endpoint: null,
   identity: null,
   source: null,
+  setupToken: false,
 } as const satisfies Partial<Account>;
 
 export function isOAuth(a: Account): a is AnthropicAccount | CodexAccount {

@@ -117,12 +117,36 @@ function usageWindow(v: any): UsageWindow | null {
   return { utilization: num(v.utilization), resetsAt: toMs(v.resets_at) };
 }
 
+const isWindow = (v: unknown): v is Record<string, unknown> => isObject(v) && 'utilization' in v && ('resets_at' in v || 'resetsAt' in v);
+
+/**
+ * Every window the usage answer reports, by its name: seven_day_opus, seven_day_sonnet, seven_day_oauth_apps,
+ * extra_usage and whatever comes next; a newer `limits[]` array is read too (named by its `name`, `type` or `id`).
+ */
+export function otherWindows(body: Record<string, any>): Record<string, UsageWindow> | null {
+  const out: Record<string, UsageWindow> = {};
+  for (const [k, v] of Object.entries(body)) if (k !== 'five_hour' && k !== 'seven_day' && isWindow(v)) out[k] = usageWindow(v)!;
+  if (Array.isArray(body.limits)) {
+    for (const l of body.limits) {
+      const name = isObject(l) ? [l.name, l.type, l.id].find((x) => typeof x === 'string' && x) : undefined;
+      if (name && isWindow(l) && !(name in out)) out[name] = { utilization: num(l.utilization), resetsAt: toMs(l.resets_at ?? l.resetsAt) };
+    }
+  }
+  return Object.keys(out).length ? out : null;
+}
+
 async function quota(ctx: ProviderContext): Promise<Outcome> {
   const res = await ctx.http.request({ method: 'GET', url: `${base(ctx)}/api/oauth/usage`, headers: authHeaders(ctx) }, { proxy: ctx.proxy });
   if (res.status !== 200) return httpFailure('usage', res);
   const body = parseJsonObject(res);
-  if (!body || !(isObject(body.five_hour) || isObject(body.seven_day))) return badJson('usage', res);
-  const q: Quota = { checkedAt: ctx.now(), fiveHour: usageWindow(body.five_hour), sevenDay: usageWindow(body.seven_day) };
+  if (!body || !(isObject(body.five_hour) || isObject(body.seven_day) || Array.isArray(body.limits))) return badJson('usage', res);
+  const windows = otherWindows(body);
+  const q: Quota = {
+    checkedAt: ctx.now(),
+    fiveHour: usageWindow(body.five_hour) ?? windows?.five_hour ?? null,
+    sevenDay: usageWindow(body.seven_day) ?? windows?.seven_day ?? null,
+    windows,
+  };
   const pct = (w: UsageWindow | null | undefined) => (w?.utilization == null ? '?' : `${Math.round(w.utilization)}%`);
   return { kind: 'ok', patch: { quota: q }, message: `quota updated for ${ctx.account.id}: 5h ${pct(q.fiveHour)}, 7d ${pct(q.sevenDay)}` };
 }

@@ -50,9 +50,25 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
   };
 }
 
-function usageWindow(v: any): UsageWindow | null {
+/** The five-hour and weekly windows, by their length in minutes (which of them is `primary` has changed upstream). */
+export const FIVE_HOUR_MINUTES = 300;
+export const WEEKLY_MINUTES = 10_080;
+
+/** Sorts windows by their length into the quota's named slots; unknown lengths are kept under their minutes. */
+export function windowsByLength(list: { minutes: number | null; window: UsageWindow }[]): Pick<Quota, 'fiveHour' | 'weekly' | 'windows'> {
+  const out: Pick<Quota, 'fiveHour' | 'weekly' | 'windows'> = { fiveHour: null, weekly: null };
+  for (const { minutes, window } of list) {
+    if (minutes === FIVE_HOUR_MINUTES) out.fiveHour = window;
+    else if (minutes === WEEKLY_MINUTES) out.weekly = window;
+    else if (minutes !== null) out.windows = { ...out.windows, [`${minutes}m`]: window };
+  }
+  return out;
+}
+
+function usageWindow(v: any): { minutes: number | null; window: UsageWindow } | null {
   if (!v || typeof v !== 'object') return null;
-  return { usedPercent: num(v.used_percent), resetAt: toMs(v.reset_at) };
+  const seconds = num(v.limit_window_seconds);
+  return { minutes: seconds === null ? null : Math.round(seconds / 60), window: { usedPercent: num(v.used_percent), resetAt: toMs(v.reset_at) } };
 }
 
 async function quota(ctx: ProviderContext): Promise<Outcome> {
@@ -65,12 +81,14 @@ async function quota(ctx: ProviderContext): Promise<Outcome> {
   const body = parseJsonObject(res);
   if (!body || !isObject(body.rate_limit)) return badJson('wham/usage', res);
   const rl = body.rate_limit;
-  const q: Quota = { checkedAt: ctx.now(), primary: usageWindow(rl.primary_window), secondary: usageWindow(rl.secondary_window) };
+  const found = [usageWindow(rl.primary_window), usageWindow(rl.secondary_window)].filter((w) => w !== null);
+  const q: Quota = { checkedAt: ctx.now(), ...windowsByLength(found) };
   const pct = (w: UsageWindow | null | undefined) => (w?.usedPercent == null ? '?' : `${Math.round(w.usedPercent)}%`);
   return {
     kind: 'ok',
-    patch: { quota: q, ...(q.primary?.resetAt ? { rateLimitReset: q.primary.resetAt } : {}) },
-    message: `quota updated for ${ctx.account.id}: primary ${pct(q.primary)}, secondary ${pct(q.secondary)}`,
+    // rateLimitReset is the five-hour window's reset, wherever the service put that window.
+    patch: { quota: q, ...(q.fiveHour?.resetAt ? { rateLimitReset: q.fiveHour.resetAt } : {}) },
+    message: `quota updated for ${ctx.account.id}: 5h ${pct(q.fiveHour)}, weekly ${pct(q.weekly)}`,
   };
 }
 

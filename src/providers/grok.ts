@@ -17,21 +17,33 @@ function failure(res: HttpResponse): Outcome {
   return httpFailure('rate-limits', res);
 }
 
-async function remaining(ctx: ProviderContext, modelName: string): Promise<number | Outcome> {
-  const base = ctx.account.endpoint ?? ctx.cfg.providers.grok.apiBase;
+interface Limits {
+  remaining: number;
+  total: number | null;
+  windowS: number;
+}
+
+/** A missing window means the service's default. */
+const DEFAULT_WINDOW_S = 7200;
+
+async function limits(ctx: ProviderContext, modelName: string): Promise<Limits | Outcome> {
+  const g = ctx.cfg.providers.grok;
+  const base = ctx.account.endpoint ?? g.apiBase;
   const res = await ctx.http.request(
     {
       method: 'POST',
       url: `${base}/rest/rate-limits`,
       headers: { ...json, cookie: cookie(ctx) },
-      body: JSON.stringify({ requestKind: 'DEFAULT', modelName }),
+      body: JSON.stringify(g.requestKind ? { requestKind: g.requestKind, modelName } : { modelName }),
     },
-    { proxy: ctx.proxy },
+    // Asking can itself use quota: two requests per due account, never a retry.
+    { proxy: ctx.proxy, final: () => true },
   );
   if (res.status !== 200) return failure(res);
   const body = parseJsonObject(res);
-  const n = num(body?.remainingQueries);
-  return n === null ? badJson('rate-limits', res) : n;
+  const remaining = num(body?.remainingQueries);
+  if (remaining === null) return badJson('rate-limits', res);
+  return { remaining, total: num(body?.totalQueries), windowS: num(body?.windowSizeSeconds) ?? DEFAULT_WINDOW_S };
 }
 
 /** Tokens are printable ASCII; anything else cannot go in a Cookie header (a copy-paste accident). */
@@ -46,14 +58,24 @@ async function quota(ctx: ProviderContext): Promise<Outcome> {
       reason: `the sso cookie holds characters that cannot be sent in a Cookie header; add it again: refresher account add grok --name ${ctx.account.id} --force`,
     };
   }
-  const normal = await remaining(ctx, g.normalModel);
-  if (typeof normal !== 'number') return normal;
-  const heavy = await remaining(ctx, g.heavyModel);
-  if (typeof heavy !== 'number') return heavy;
+  const normal = await limits(ctx, g.normalModel);
+  if ('kind' in normal) return normal;
+  const heavy = await limits(ctx, g.heavyModel);
+  if ('kind' in heavy) return heavy;
   return {
     kind: 'ok',
-    patch: { quota: { checkedAt: ctx.now(), remainingQueries: normal, heavyRemainingQueries: heavy } },
-    message: `Updated ${ctx.account.id}: normal=${normal}, heavy=${heavy}`,
+    patch: {
+      quota: {
+        checkedAt: ctx.now(),
+        remainingQueries: normal.remaining,
+        totalQueries: normal.total,
+        windowSizeSeconds: normal.windowS,
+        heavyRemainingQueries: heavy.remaining,
+        heavyTotalQueries: heavy.total,
+        heavyWindowSizeSeconds: heavy.windowS,
+      },
+    },
+    message: `Updated ${ctx.account.id}: normal=${normal.remaining}, heavy=${heavy.remaining}`,
   };
 }
 

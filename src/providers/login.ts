@@ -8,6 +8,8 @@ import type { HttpClient } from '../net/client.js';
 import type { HttpResponse } from '../net/http.js';
 import { json, num, oauthErrorCode, parseJsonObject } from './common.js';
 import { codexIdentity } from './jwt.js';
+
+export const ANTHROPIC_SCOPES = 'org:create_api_key user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload';
 import { cjs } from '../util/cjs.js';
 
 /** OAuth logins with PKCE (S256) and a random state, for `account add <provider> --login`. */
@@ -40,7 +42,8 @@ export async function anthropicLogin(ctx: LoginContext, readCode: () => Promise<
     client_id: p.clientId,
     response_type: 'code',
     redirect_uri: p.redirectUri,
-    scope: 'org:create_api_key user:profile user:inference',
+    // What Claude Code asks for; a login with fewer scopes works for less.
+    scope: ANTHROPIC_SCOPES,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state,

@@ -41,6 +41,10 @@ export const SIM_PATHS = {
   codexAuthorize: '/oauth/authorize',
 } as const;
 
+/** the only redirect URI registered for Claude Code's client id */
+export const ANTHROPIC_REDIRECT_URI = 'https://platform.claude.com/oauth/code/callback';
+/** the modelName values current grok clients send to rest/rate-limits */
+const GROK_MODELS = new Set(['auto', 'fast', 'expert', 'heavy']);
 const KNOWN_MODELS = new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-1']);
 const FIVE_HOURS = 5 * 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,6 +162,11 @@ export class Simulator {
     if (q.get('client_id') !== clientId || q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !state || !redirectUri) {
       return send(400, '<html><body>invalid authorization request</body></html>');
     }
+    // The real service knows one redirect URI per client: Claude Code's is platform.claude.com's callback page;
+    // the Codex CLI's is a callback on localhost (any port).
+    if (provider === 'anthropic' ? redirectUri !== ANTHROPIC_REDIRECT_URI : !/^http:\/\/(localhost|127\.0\.0\.1):\d+\/auth\/callback$/.test(redirectUri)) {
+      return send(400, '<html><body>Invalid redirect_uri: not registered for this client</body></html>');
+    }
     const code = this.state.authorize(provider, q.get('code_challenge')!, redirectUri, Date.now(), q.get('login_hint') ?? undefined);
     if (provider === 'anthropic') return send(200, `<html><body><p>Paste this code into your terminal:</p><code>${code}#${state}</code></body></html>`);
     const to = new URL(redirectUri);
@@ -201,11 +210,15 @@ export class Simulator {
       const a = this.state.byAccessToken(bearer, now);
       if (!a || a.provider !== 'anthropic') return send(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid bearer token' } });
       const resets = new Date(a.windowResetAt ?? now + FIVE_HOURS).toISOString();
+      const week = new Date(now + 7 * 86_400_000).toISOString();
       return send(200, {
         five_hour: { utilization: 42.0, resets_at: resets },
-        seven_day: { utilization: 10.0, resets_at: new Date(now + 7 * 86_400_000).toISOString() },
-        seven_day_opus: null,
-        seven_day_oauth_apps: null,
+        seven_day: { utilization: 10.0, resets_at: week },
+        seven_day_opus: { utilization: 12.0, resets_at: week },
+        seven_day_sonnet: null,
+        seven_day_oauth_apps: { utilization: 3.0, resets_at: week },
+        extra_usage: { is_enabled: false, monthly_limit: null, used_credits: null, utilization: null, resets_at: null },
+        limits: [{ name: 'seven_day_cowork', utilization: 1.0, resets_at: week }],
       });
     }
     if (method === 'GET' && path === SIM_PATHS.wham) {
@@ -213,7 +226,9 @@ export class Simulator {
       if (!a || a.provider !== 'codex') return send(401, { detail: 'Unauthorized' });
       if (req.headers['chatgpt-account-id'] !== a.accountId) return send(403, { detail: 'account mismatch' });
       const win = (pct: number, secs: number) => ({ used_percent: pct, limit_window_seconds: secs, reset_after_seconds: secs / 2, reset_at: Math.floor(now / 1000) + secs / 2 });
-      return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: win(12, 18000), secondary_window: win(30, 604800) }, credits: null });
+      // Which window comes first has changed upstream: only limit_window_seconds says which is which.
+      const [first, second] = this.state.codexWindowsSwapped ? [win(30, 604800), win(12, 18000)] : [win(12, 18000), win(30, 604800)];
+      return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: first, secondary_window: second }, credits: null });
     }
     if (method === 'POST' && path === SIM_PATHS.grokRateLimits) {
       const cookie = String(req.headers.cookie ?? '');
@@ -222,9 +237,12 @@ export class Simulator {
       if (!g) return send(401, { code: 16, message: 'Unauthenticated' });
       if (g.blocked) return send(403, { code: 7, message: 'User is blocked', details: [] });
       const body = JSON.parse(req.body || '{}');
-      const heavy = /heavy/.test(String(body.modelName));
+      // What current clients ask for; older names (grok-3, grok-4-heavy) are refused.
+      if (!GROK_MODELS.has(body.modelName)) return send(400, { code: 3, message: 'Invalid model name', details: [] });
+      const heavy = body.modelName === 'heavy';
+      g.asked++;
       return send(200, {
-        windowSizeSeconds: 7200,
+        ...(this.state.grokOmitWindow ? {} : { windowSizeSeconds: heavy ? 3600 : 7200 }),
         remainingQueries: heavy ? g.heavyRemaining : g.normalRemaining,
         totalQueries: heavy ? 20 : 140,
         lowEffortRateLimits: null,

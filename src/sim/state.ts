@@ -25,6 +25,8 @@ export interface SimGrokAccount {
   normalRemaining: number;
   heavyRemaining: number;
   blocked: boolean;
+  /** rate-limit requests answered: asking can itself use quota */
+  asked: number;
 }
 
 const rand = (n = 24) => randomBytes(n).toString('base64url');
@@ -49,6 +51,10 @@ export class SimState {
    * refresh token and every access token of the account included.
    */
   revokeFamilyOnReuse = false;
+  /** codex wham/usage: put the weekly window first, as the service once did */
+  codexWindowsSwapped = false;
+  /** grok rate-limits: answer without windowSizeSeconds, as older answers did */
+  grokOmitWindow = false;
   /** lifetimes the simulator hands out */
   anthropicTtlS = 28_800;
   codexTtlS = 864_000;
@@ -111,7 +117,7 @@ export class SimState {
   }
 
   addGrok(normal = 95, heavy = 18): SimGrokAccount {
-    const g: SimGrokAccount = { sso: this.issue(`eyJ${rand(30)}`), ssoRw: this.issue(`eyJ${rand(30)}`), normalRemaining: normal, heavyRemaining: heavy, blocked: false };
+    const g: SimGrokAccount = { sso: this.issue(`eyJ${rand(30)}`), ssoRw: this.issue(`eyJ${rand(30)}`), normalRemaining: normal, heavyRemaining: heavy, blocked: false, asked: 0 };
     this.grok.set(g.sso, g);
     return g;
   }

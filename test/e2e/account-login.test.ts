@@ -33,6 +33,8 @@ describe('account add --login', () => {
     expect(u.pathname).toBe(SIM_PATHS.anthropicAuthorize);
     expect(u.searchParams.get('code_challenge_method')).toBe('S256');
     expect(u.searchParams.get('code')).toBe('true');
+    expect(u.searchParams.get('redirect_uri')).toBe('https://platform.claude.com/oauth/code/callback');
+    expect(u.searchParams.get('scope')).toBe('org:create_api_key user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload');
     const page = await get(url!);
     const codeState = /<code>([^<]+)<\/code>/.exec(page.body)![1]!;
     h.child.stdin!.end(`${codeState}\n`);
@@ -43,11 +45,22 @@ describe('account add --login', () => {
     expect(doc).toMatchObject({ provider: 'anthropic', email: 'login1@example.com', identity: 'anthropic:login1@example.com', status: 'active' });
     expect(doc.credentials.refreshToken).toBe(w.sim.state.oauth[0]!.refreshToken);
     const exchange = JSON.parse(w.sim.requestsTo(SIM_PATHS.anthropicToken)[0]!.body);
-    expect(exchange).toMatchObject({ grant_type: 'authorization_code', state: u.searchParams.get('state'), redirect_uri: 'https://console.anthropic.com/oauth/code/callback' });
+    expect(exchange).toMatchObject({ grant_type: 'authorization_code', state: u.searchParams.get('state'), redirect_uri: 'https://platform.claude.com/oauth/code/callback' });
     expectNoSecrets(r.stdout + r.stderr, tokensOf('login1-at-example.com'));
     // the new account works end to end
     const t = await runCli(w.args('refresh', 'login1-at-example.com', '--token', '--json'));
     expect(parseJson(t).actions).toMatchObject([{ action: 'token', ok: true }]);
+  });
+
+  it('anthropic: the simulator, like the service, refuses a redirect URI that is not the registered one', async () => {
+    w.home.writeConfig(w.sim.configYaml().replace('  anthropic:\n', '  anthropic:\n    redirect_uri: https://console.anthropic.com/oauth/code/callback\n'));
+    const h = startCli(w.args('account', 'add', 'anthropic', '--login'), { keepStdin: true });
+    const [, url] = await waitForStderr(h, /^\s+(http\S+)$/m);
+    const page = await get(url!);
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('Invalid redirect_uri');
+    h.child.kill();
+    await h.done.catch(() => undefined);
   });
 
   it('anthropic: a pasted code with the wrong state is refused and nothing is stored', async () => {

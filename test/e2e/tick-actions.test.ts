@@ -117,25 +117,69 @@ describe('tick: actions', () => {
     expect(w.home.read('cx')).toMatchObject({ status: 'expired', lastFailure: { reason: expect.stringContaining('needs login: run `refresher account add --login`') } });
   });
 
-  it('codex quota: primary/secondary and rateLimitReset from primary_window.reset_at', async () => {
-    const c = w.codex('cx', { fields: { quota: null } });
+  for (const swapped of [false, true]) {
+    it(`codex quota: windows named by their length${swapped ? ', also when the service puts the weekly one first' : ''}; rateLimitReset is the five-hour reset`, async () => {
+      w.sim.state.codexWindowsSwapped = swapped;
+      const c = w.codex('cx', { fields: { quota: null } });
+      expect((await tick()).code).toBe(0);
+      const doc = w.home.read('cx');
+      expect(doc.quota.fiveHour.usedPercent).toBe(12);
+      expect(doc.quota.weekly.usedPercent).toBe(30);
+      expect(doc.quota.primary).toBeUndefined();
+      expect(doc.rateLimitReset).toBe(doc.quota.fiveHour.resetAt);
+      expect(w.sim.requestsTo(SIM_PATHS.wham)[0]!.headers['chatgpt-account-id']).toBe(c.account.accountId);
+      expect((await w.run(['status'])).stdout).toMatch(/cx .* 5h 12%, wk 30%/);
+    });
+  }
+
+  it('anthropic usage: every window the service reports is kept, the limits[] array too', async () => {
+    w.anthropic('a1', { fields: { quota: null } });
     expect((await tick()).code).toBe(0);
-    const doc = w.home.read('cx');
-    expect(doc.quota.primary.usedPercent).toBe(12);
-    expect(doc.quota.secondary.usedPercent).toBe(30);
-    expect(doc.rateLimitReset).toBe(doc.quota.primary.resetAt);
-    expect(w.sim.requestsTo(SIM_PATHS.wham)[0]!.headers['chatgpt-account-id']).toBe(c.account.accountId);
+    const q = w.home.read('a1').quota;
+    expect(q.fiveHour.utilization).toBe(42);
+    expect(Object.keys(q.windows).sort()).toEqual(['extra_usage', 'seven_day_cowork', 'seven_day_oauth_apps', 'seven_day_opus']);
+    expect(q.windows.seven_day_opus.utilization).toBe(12);
+    expect((await w.run(['status', '--all'])).stdout).toContain('seven_day_opus 12%, seven_day_oauth_apps 3%, extra_usage ?, seven_day_cowork 1%');
   });
 
-  it('grok quota: normal and heavy, with the sso cookies, logged like the seed', async () => {
+  it('grok quota: the current request (auto and heavy, no requestKind), counts with totals and windows', async () => {
     const g = w.grok('grok-1', { fields: { lastUsedAt: Date.now() - 2 * HOUR, quota: { checkedAt: Date.now() - 3 * HOUR } } });
     const r = await tick();
     expect(r.code).toBe(0);
-    expect(w.home.read('grok-1').quota).toMatchObject({ remainingQueries: 95, heavyRemainingQueries: 18 });
+    expect(w.home.read('grok-1').quota).toMatchObject({
+      remainingQueries: 95,
+      totalQueries: 140,
+      windowSizeSeconds: 7200,
+      heavyRemainingQueries: 18,
+      heavyTotalQueries: 20,
+      heavyWindowSizeSeconds: 3600,
+    });
     const sent = w.sim.requestsTo(SIM_PATHS.grokRateLimits);
-    expect(sent.map((s) => JSON.parse(s.body).modelName)).toEqual(['grok-3', 'grok-4-heavy']);
+    expect(sent.map((s) => JSON.parse(s.body))).toEqual([{ modelName: 'auto' }, { modelName: 'heavy' }]);
     expect(sent[0]!.headers.cookie).toBe(`sso=${g.sso}; sso-rw=${g.ssoRw}`);
     expect(r.stderr).toContain('Updated grok-1: normal=95, heavy=18');
+    expect((await w.run(['status'])).stdout).toContain('normal 95/140, heavy 18/20 per 2h');
+  });
+
+  it('grok quota: a missing window means 7200 s; requestKind only when configured; two requests at most, even on a 429', async () => {
+    w.sim.state.grokOmitWindow = true;
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\n').replace('  grok:\n', '  grok:\n    request_kind: DEFAULT\n'));
+    w.grok('g', { fields: { quota: null } });
+    expect((await tick()).code).toBe(0);
+    expect(w.home.read('g').quota).toMatchObject({ windowSizeSeconds: 7200, heavyWindowSizeSeconds: 7200 });
+    expect(JSON.parse(w.sim.requestsTo(SIM_PATHS.grokRateLimits)[0]!.body)).toEqual({ requestKind: 'DEFAULT', modelName: 'auto' });
+    w.grok('g2', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 429, headers: { 'retry-after': '0' }, body: { error: 'slow down' } });
+    const before = w.sim.requestsTo(SIM_PATHS.grokRateLimits).length;
+    expect((await tick('--account', 'g2')).code).toBe(1);
+    expect(w.sim.requestsTo(SIM_PATHS.grokRateLimits).length - before).toBe(1); // the 429 is not retried
+  });
+
+  it('grok quota: old model names are refused by the simulator, as by the service', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\n').replace('  grok:\n', '  grok:\n    normal_model: grok-3\n'));
+    w.grok('g', { fields: { quota: null } });
+    const r = await tick();
+    expect(r.doc.actions).toMatchObject([{ ok: false, failure: 'transient', error: expect.stringContaining('rate-limits: HTTP 400 (Invalid model name)') }]);
   });
 
   it('grok: a 403 HTML page is the network path, not the account', async () => {
