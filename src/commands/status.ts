@@ -119,8 +119,10 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     if (o.all) row.push({ text: describeProxy(a, cfg, pool) }, { text: String(a.priority) }, { text: otherWindowsText(a) }, { text: a.lastFailure?.reason ?? '-' });
     return row;
   });
+  // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
+  // every row.
   for (const pr of loaded.problems) {
-    const row: Cell[] = [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, { text: describeProblem(pr), tone: 'bad' }];
+    const row: Cell[] = [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }];
     while (row.length < header.length) row.push({ text: '' });
     rows.push(row);
   }
@@ -130,6 +132,9 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
   const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
   process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor }));
+  if (loaded.problems.length) {
+    process.stdout.write(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`);
+  }
   if (attention.size) {
     const lines = [...attention.values()].map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`);
     process.stdout.write(`\n${attention.size} account${attention.size === 1 ? ' needs' : 's need'} a person:\n${lines.join('')}`);

@@ -13,7 +13,7 @@ describe('refresher demo', () => {
     expect(r.stderr).toMatch(/\[tick\] Updated grok-1: normal=95, heavy=18/);
     expect(r.stderr).toMatch(/\[tick\] 3 accounts refreshed, 0 failed, 1 not due, 1 skipped/);
     const after = r.stdout.split('== status after ==')[1]!;
-    expect(after).toMatch(/grok-1\s+grok\s+active\s+-\s+-\s+normal 95, heavy 18/);
+    expect(after).toMatch(/grok-1\s+grok\s+active\s+-\s+-\s+normal 95\/140, heavy 18\/20 per 2h/);
     expect(after).toMatch(/work-max\s+anthropic\s+active\s+in 7h59m\s+in 4h59m/);
     const home = /temporary home (\S+)/.exec(r.stdout)![1]!;
     expect(existsSync(home)).toBe(false);

@@ -44,12 +44,12 @@ describe('tick: outcomes', () => {
   });
 
   it('retries a 429 after Retry-After, then succeeds', async () => {
-    w.grok('g', { fields: { quota: null } });
-    w.sim.fault(SIM_PATHS.grokRateLimits, { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow down' } });
+    w.anthropic('a', { fields: { quota: null } });
+    w.sim.fault(SIM_PATHS.anthropicUsage, { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow down' } });
     const r = await tick();
     expect(r.code).toBe(0);
-    const sent = w.sim.requestsTo(SIM_PATHS.grokRateLimits);
-    expect(sent.map((s) => s.status)).toEqual([429, 200, 200]);
+    const sent = w.sim.requestsTo(SIM_PATHS.anthropicUsage);
+    expect(sent.map((s) => s.status)).toEqual([429, 200]);
     expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(1000);
     expect(r.stderr).toMatch(/HTTP 429 from 127\.0\.0\.1:\d+; retry 1 in 1000 ms/);
   });
