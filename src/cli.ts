@@ -143,6 +143,8 @@ account
   .option('--priority <n>', 'higher is handled first')
   .option('--label <text>', 'a label for people ("" clears it)')
   .option('--last-used <now|time>', 'record a use made outside refresher (quota is refreshed an hour after the last use)')
+  .option('--window <on>', 'anthropic: start usage windows again after the provider refused one')
+  .option('--window-method <message|claude-cli|default>', 'anthropic: how a window is started (see the README)')
   .option('--json', 'print the result as JSON')
   .addHelpText(
     'after',

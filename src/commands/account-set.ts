@@ -1,5 +1,5 @@
 import { proxyProblem, urlProblem } from '../model/urls.js';
-import type { AccountPatch } from '../model/types.js';
+import { WINDOW_METHODS, type AccountPatch, type WindowMethod } from '../model/types.js';
 import { ExitError, EXIT_OK, EXIT_USAGE, usageError } from '../errors.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { redactUrl } from '../util/secrets.js';
@@ -13,6 +13,8 @@ export interface SetOptions {
   priority?: string;
   label?: string;
   lastUsed?: string;
+  window?: string;
+  windowMethod?: string;
   json?: boolean;
 }
 
@@ -56,8 +58,18 @@ export function setPatch(o: SetOptions): AccountPatch {
     if (Number.isNaN(at)) problems.push(`--last-used: expected now, ISO 8601 or epoch ms, got "${o.lastUsed}"`);
     else patch.lastUsedAt = at;
   }
+  if (o.window !== undefined) {
+    // on: forget a refusal, so that the window is planned again.
+    if (o.window !== 'on') problems.push(`--window: expected on (to try starting windows again after a refusal), got "${o.window}"; to stop them, use --auto-refresh off or providers.anthropic.auto_refresh`);
+    else patch.window = null;
+  }
+  if (o.windowMethod !== undefined) {
+    if (o.windowMethod === 'default') patch.windowMethod = null;
+    else if ((WINDOW_METHODS as readonly string[]).includes(o.windowMethod)) patch.windowMethod = o.windowMethod as WindowMethod;
+    else problems.push(`--window-method: expected ${WINDOW_METHODS.join(', ')} or default, got "${o.windowMethod}"`);
+  }
   if (problems.length) throw usageError(problems.join('\n'));
-  if (!Object.keys(patch).length) throw usageError('nothing to set: give --auto-refresh, --paused, --proxy, --endpoint, --priority, --label or --last-used');
+  if (!Object.keys(patch).length) throw usageError('nothing to set: give --auto-refresh, --paused, --proxy, --endpoint, --priority, --label, --last-used, --window or --window-method');
   return patch;
 }
 

@@ -110,7 +110,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       { text: a.provider },
       { text: st.text, tone: st.tone },
       { text: exp === null ? '-' : `${a.setupToken ? 'setup token, expires ' : ''}${relative(exp, now)}`, tone: exp !== null && exp <= now ? 'warn' : undefined },
-      { text: a.rateLimitReset === null ? '-' : relative(a.rateLimitReset, now) },
+      { text: a.window ? `refused (${a.window.method})` : a.rateLimitReset === null ? '-' : relative(a.rateLimitReset, now), tone: a.window ? 'bad' : undefined },
       { text: quotaText(a) },
       { text: a.lastUsedAt === null ? '-' : relative(a.lastUsedAt, now) },
       { text: String(a.failedCount), tone: a.failedCount ? 'warn' : undefined },

@@ -8,6 +8,10 @@ export interface AnthropicSettings {
   windowModel: string;
   windowFallbackModel: string | null;
   windowMaxTokens: number;
+  /** how a window is started; an account's windowMethod overrides it */
+  windowMethod: 'message' | 'claude-cli';
+  /** the Claude Code binary for window_method claude-cli */
+  claudePath: string;
 }
 export interface CodexSettings {
   apiBase: string;
@@ -83,6 +87,8 @@ export function defaultConfig(): Config {
         windowModel: 'claude-haiku-4-5',
         windowFallbackModel: 'claude-sonnet-4-5',
         windowMaxTokens: 10,
+        windowMethod: 'message',
+        claudePath: 'claude',
       },
       codex: {
         apiBase: 'https://chatgpt.com/backend-api',

@@ -9,6 +9,8 @@ import { defaultConfig, type Config } from './types.js';
 type Kind = 'duration' | 'int' | 'bool' | 'string' | 'url' | 'proxy' | 'status-list';
 interface Rule {
   kind: Kind;
+  /** for strings: the only values allowed */
+  choices?: readonly string[];
   nullable?: boolean;
   min?: number;
   max?: number;
@@ -49,6 +51,8 @@ const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
       set: (c, v) => (c.providers.anthropic.windowFallbackModel = v),
     },
     window_max_tokens: { kind: 'int', min: 1, max: 4096, set: (c, v) => (c.providers.anthropic.windowMaxTokens = v) },
+    window_method: { kind: 'string', choices: ['message', 'claude-cli'], set: (c, v) => (c.providers.anthropic.windowMethod = v) },
+    claude_path: { kind: 'string', set: (c, v) => (c.providers.anthropic.claudePath = v) },
   },
   codex: {
     api_base: { kind: 'url', set: (c, v) => (c.providers.codex.apiBase = v) },
@@ -81,7 +85,8 @@ function check(rule: Rule, v: unknown): { value?: unknown; problem?: string } {
     case 'bool':
       return typeof v === 'boolean' ? { value: v } : { problem: `expected true or false, got ${show(v)}` };
     case 'string':
-      return typeof v === 'string' && v.length > 0 ? { value: v } : { problem: `expected a non-empty string, got ${show(v)}` };
+      if (typeof v !== 'string' || !v.length) return { problem: `expected a non-empty string, got ${show(v)}` };
+      return !rule.choices || rule.choices.includes(v) ? { value: v } : { problem: `expected ${rule.choices.join(' or ')}, got ${show(v)}` };
     case 'url': {
       if (typeof v !== 'string') return { problem: `expected a URL, got ${show(v)}` };
       const p = urlProblem(v);

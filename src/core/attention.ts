@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { isOAuth, type Account } from '../model/types.js';
 import { iso } from '../util/time.js';
+import { windowMethodOf } from '../providers/window-method.js';
 import { cooldown } from './planner.js';
 
 /**
@@ -38,6 +39,12 @@ export function needsPerson(a: Account, cfg: Config, now: number): Attention | n
   }
   if (a.status === 'expired') return at(`expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
   if (a.paused || !a.autoRefresh) return null;
+  if (a.window && a.window.method === windowMethodOf(a, cfg)) {
+    return at(
+      `the provider refused to start a usage window with the ${a.window.method} method (${a.window.reason})`,
+      `read "Window starts" in the README, then: refresher account set ${a.id} --window-method claude-cli (or --window on to try the same way again)`,
+    );
+  }
   const starts = attentionStartsAt(a);
   if (starts !== null && starts <= now) {
     const exp = (a.credentials as { expiresAt: number }).expiresAt;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import { formatSpan, iso } from '../util/time.js';
+import { windowMethodOf } from '../providers/window-method.js';
 import { ACTIONS, isOAuth, type Account, type AccountPlan, type ActionKind, type NextDue, type Plan, type PlannedAction } from '../model/types.js';
 
 /**
@@ -31,6 +32,8 @@ function tokenCandidate(a: Account, cfg: Config, now: number): Candidate | null 
 
 function windowCandidate(a: Account, cfg: Config, now: number): Candidate | null {
   if (a.provider !== 'anthropic' || !cfg.providers.anthropic.autoRefresh) return null;
+  // Refused by the provider's policy: asking again every minute would change nothing (and might be billed).
+  if (a.window && a.window.method === windowMethodOf(a, cfg)) return null;
   const reset = a.rateLimitReset;
   if (reset === null) return { action: 'window', dueAt: -Infinity, dueReason: 'no usage window started yet', laterReason: () => '' };
   return {

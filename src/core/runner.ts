@@ -20,8 +20,8 @@ export interface ActionReport {
   reason: string;
   ok: boolean;
   error?: string;
-  /** how a failure counts: permanent (expired), transient (failedCount + 1), network (not counted) */
-  failure?: 'permanent' | 'transient' | 'network' | 'file';
+  /** how a failure counts: permanent (expired), transient (failedCount + 1), network (not counted), refused (by policy; not counted, not retried) */
+  failure?: 'permanent' | 'transient' | 'network' | 'file' | 'refused';
   message?: string;
   durationMs: number;
 }
@@ -70,6 +70,8 @@ export function outcomePatch(a: Account, o: Outcome, at: number): AccountPatch |
       return { ...o.patch, status: 'expired', lastFailure: { at, reason: o.reason } };
     case 'transient':
       return { ...o.patch, failedCount: a.failedCount + 1, lastFailure: { at, reason: o.reason } };
+    case 'refused':
+      return o.patch;
     case 'network':
       return null;
   }
@@ -327,7 +329,12 @@ export class Runner {
         if (report.ok) log.info(`${this.tag} ${outcome.message}`);
       } else {
         Object.assign(report, { ok: false, error: outcome.reason, failure: outcome.kind });
-        const counted = outcome.kind === 'network' ? ' (network path; not counted against the account)' : '';
+        const counted =
+          outcome.kind === 'network'
+            ? ' (network path; not counted against the account)'
+            : outcome.kind === 'refused'
+              ? ' (refused by the provider\'s policy; not tried again this way until you act: see `refresher status`)'
+              : '';
         log.warn(`${this.tag} ${planned.action} failed for ${account.id}: ${outcome.reason}${counted}`);
       }
       this.report.actions.push(report);

@@ -1,4 +1,4 @@
-import { ACCOUNT_DEFAULTS, ID_PATTERN, PROVIDERS, SOURCE_FORMATS, type Account, type LinkedSource, type Provider } from './types.js';
+import { ACCOUNT_DEFAULTS, ID_PATTERN, PROVIDERS, SOURCE_FORMATS, WINDOW_METHODS, type Account, type LinkedSource, type Provider, type WindowMethod } from './types.js';
 import { proxyProblem, urlProblem } from './urls.js';
 
 /**
@@ -86,6 +86,20 @@ function source(raw: unknown): LinkedSource | null {
   return { format: format as LinkedSource['format'], path };
 }
 
+function windowMethod(raw: unknown, field: string): WindowMethod | null {
+  if (raw === undefined || raw === null) return null;
+  if (!(WINDOW_METHODS as readonly unknown[]).includes(raw)) throw new Problem(field, `expected ${WINDOW_METHODS.join(' or ')}, got ${typeName(raw)}`);
+  return raw as WindowMethod;
+}
+
+function windowRefusal(raw: unknown): Account['window'] {
+  if (raw === undefined || raw === null) return null;
+  const w = obj(raw, 'window');
+  const refusedAt = num(w, 'refusedAt', 'window.');
+  if (refusedAt === null) throw new Problem('window.refusedAt', 'is missing');
+  return { refusedAt, reason: str(w, 'reason', 'window.', { optional: true }) ?? '', method: windowMethod(w.method, 'window.method') ?? 'message' };
+}
+
 function quota(raw: unknown): Account['quota'] {
   if (raw === undefined || raw === null) return null;
   const q = obj(raw, 'quota');
@@ -136,6 +150,8 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
       identity: str(o, 'identity', '', { optional: true }),
       source: source(o.source),
       setupToken: bool(o, 'setupToken', ACCOUNT_DEFAULTS.setupToken),
+      windowMethod: windowMethod(o.windowMethod, 'windowMethod'),
+      window: windowRefusal(o.window),
     } as Account;
     return { account };
   } catch (e) {

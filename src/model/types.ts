@@ -7,6 +7,20 @@ export const PROVIDERS = ['anthropic', 'codex', 'grok'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export const ACTIONS = ['token', 'window', 'quota'] as const;
+
+/**
+ * How an anthropic usage window is started: `message`, refresher's own smallest request; `claude-cli`, the
+ * user's installed Claude Code, run headless with the account's token.
+ */
+export const WINDOW_METHODS = ['message', 'claude-cli'] as const;
+export type WindowMethod = (typeof WINDOW_METHODS)[number];
+
+/** A window start the provider refused by its policy: not planned again with that method until a person acts. */
+export interface WindowRefusal {
+  refusedAt: number;
+  reason: string;
+  method: WindowMethod;
+}
 export type ActionKind = (typeof ACTIONS)[number];
 
 export interface OAuthCredentials {
@@ -86,6 +100,10 @@ interface AccountBase {
    * never refreshed; it can only be replaced.
    */
   setupToken: boolean;
+  /** anthropic: the window method for this account, or null = providers.anthropic.window_method */
+  windowMethod: WindowMethod | null;
+  /** anthropic: the provider refused to start a window (see WindowRefusal), or null */
+  window: WindowRefusal | null;
   /**
    * Never stored: set by the store when <home>/recovery/ holds newer tokens for this account than its file
    * (the path of that recovery file). Such an account must not be refreshed from its stale file.
@@ -163,6 +181,8 @@ export const ACCOUNT_DEFAULTS = {
   identity: null,
   source: null,
   setupToken: false,
+  windowMethod: null,
+  window: null,
 } as const satisfies Partial<Account>;
 
 export function isOAuth(a: Account): a is AnthropicAccount | CodexAccount {

@@ -1,4 +1,5 @@
-import type { AnthropicAccount, Quota, UsageWindow } from '../model/types.js';
+import { windowMethodOf } from './window-method.js';
+import type { AnthropicAccount, Quota, UsageWindow, WindowRefusal } from '../model/types.js';
 import type { HttpResponse } from '../net/http.js';
 import { iso } from '../util/time.js';
 import { badJson, httpFailure, isObject, isPermanentTokenFailure, json, num, parseJsonObject, toMs, tokenFailure } from './common.js';
@@ -73,8 +74,38 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
   };
 }
 
+/** The third-party policy's words (anthropics/claude-code#45048): the request draws from extra usage, not the plan. */
+const EXTRA_USAGE = /third-party apps now draw from your extra usage|draws? from your extra usage/i;
+
+/**
+ * Was this answer the provider's policy refusing to count the request against the plan? A 400 that says the
+ * request draws from extra usage, or any answer whose unified rate-limit headers say overage is in use.
+ */
+export function policyRefusal(res: HttpResponse): string | null {
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (k.startsWith('anthropic-ratelimit-unified-') && /overage-in-use/i.test(v)) return `${k}: overage-in-use (the request was drawn from extra usage)`;
+  }
+  if (res.status !== 400) return null;
+  const body = parseJsonObject(res);
+  const message = typeof body?.error?.message === 'string' ? body.error.message : '';
+  return EXTRA_USAGE.test(message) ? 'HTTP 400: third-party apps draw from extra usage, not the plan' : null;
+}
+
+/** The window stays un-started, and is not asked for again this way until a person acts. */
+export function refused(ctx: ProviderContext, reason: string, method: WindowRefusal['method']): Outcome {
+  return {
+    kind: 'refused',
+    reason: `window not started: ${reason}`,
+    patch: { window: { refusedAt: ctx.now(), reason, method } },
+  };
+}
+
 async function window(ctx: ProviderContext): Promise<Outcome> {
   const p = ctx.cfg.providers.anthropic;
+  if (windowMethodOf(ctx.account, ctx.cfg) === 'claude-cli') {
+    const { windowByClaudeCli } = await import('./claude-cli.js');
+    return windowByClaudeCli(ctx, quota);
+  }
   const models = [p.windowModel, ...(p.windowFallbackModel && p.windowFallbackModel !== p.windowModel ? [p.windowFallbackModel] : [])];
   const prompt = WINDOW_PROMPTS[Math.floor(Math.random() * WINDOW_PROMPTS.length)]!;
   let res: HttpResponse | undefined;
@@ -92,6 +123,8 @@ async function window(ctx: ProviderContext): Promise<Outcome> {
     if (res.status !== 404) break;
   }
   res = res!;
+  const policy = policyRefusal(res);
+  if (policy) return refused(ctx, policy, 'message');
   const reset = windowReset(res);
   const id = ctx.account.id;
   if (res.status === 200) {

@@ -19,12 +19,15 @@ export interface ProviderContext {
  * - permanent: status `expired` (needs a new login); `reason` says what to do
  * - transient: failedCount + 1 and lastFailure
  * - network: the path failed (proxy, DNS, a block of the IP); reported, not counted against the account
+ * - refused: the provider's policy said no; the patch records it, failedCount stays
  */
 export type Outcome =
   | { kind: 'ok'; patch: AccountPatch; message: string }
   | { kind: 'permanent'; reason: string; patch?: AccountPatch }
   | { kind: 'transient'; reason: string; patch?: AccountPatch }
-  | { kind: 'network'; reason: string; blocked?: boolean };
+  | { kind: 'network'; reason: string; blocked?: boolean }
+  /** the provider's policy refused the action (a window start drawn from extra usage): not a failure, not retried */
+  | { kind: 'refused'; reason: string; patch: AccountPatch };
 
 export type ActionFn = (ctx: ProviderContext) => Promise<Outcome>;
 

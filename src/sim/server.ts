@@ -45,6 +45,24 @@ export const SIM_PATHS = {
 export const ANTHROPIC_REDIRECT_URI = 'https://platform.claude.com/oauth/code/callback';
 /** the modelName values current grok clients send to rest/rate-limits */
 const GROK_MODELS = new Set(['auto', 'fast', 'expert', 'heavy']);
+/**
+ * How the simulator decides that an OAuth request comes from Claude Code, for accounts where the third-party
+ * policy is on. The service's real rule is not public; this is what it plausibly checks, from what Claude
+ * Code sends (providers.md): its user agent, `x-app: cli`, and its beta flag. All three must be there.
+ */
+export function fromClaudeCode(h: Record<string, string | string[] | undefined>): boolean {
+  const beta = String(h['anthropic-beta'] ?? '').split(',').map((s) => s.trim());
+  return /^claude-cli\//.test(String(h['user-agent'] ?? '')) && h['x-app'] === 'cli' && beta.includes('claude-code-20250219');
+}
+
+export const THIRD_PARTY_REFUSAL = {
+  type: 'error',
+  error: {
+    type: 'invalid_request_error',
+    message: 'Third-party apps now draw from your extra usage, not your plan limits. Enable extra usage to continue, or use Claude Code.',
+  },
+};
+
 const KNOWN_MODELS = new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-1']);
 const FIVE_HOURS = 5 * 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,7 +165,7 @@ export class Simulator {
     }
     if (fault?.status) return send(fault.status, fault.body ?? { error: { type: 'api_error', message: 'scripted fault' } }, fault.headers);
     try {
-      this.route(req.method ?? 'GET', path, entry, send);
+      this.route(req.method ?? 'GET', path, entry, send, res);
     } catch (e) {
       send(500, { error: { type: 'api_error', message: (e as Error).message } });
     }
@@ -175,7 +193,7 @@ export class Simulator {
     send(302, '', { location: to.toString() });
   }
 
-  private route(method: string, path: string, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void): void {
+  private route(method: string, path: string, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void, res: ServerResponse): void {
     const now = Date.now();
     if (method === 'GET' && path === SIM_PATHS.anthropicAuthorize) return this.authorize('anthropic', req, send);
     if (method === 'GET' && path === SIM_PATHS.codexAuthorize) return this.authorize('codex', req, send);
@@ -187,13 +205,12 @@ export class Simulator {
       if (!a || a.provider !== 'anthropic') return send(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid bearer token' } });
       const body = JSON.parse(req.body || '{}');
       if (!KNOWN_MODELS.has(body.model)) return send(404, { type: 'error', error: { type: 'not_found_error', message: `model: ${body.model}` } });
+      if (a.thirdPartyPolicy === 'all' || (a.thirdPartyPolicy && !fromClaudeCode(req.headers))) return send(400, THIRD_PARTY_REFUSAL);
       if (a.windowResetAt === null || a.windowResetAt <= now) a.windowResetAt = now + FIVE_HOURS;
       a.messages++;
       const reset = String(Math.floor(a.windowResetAt / 1000));
-      return send(
-        200,
-        { id: `msg_${a.messages}`, type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text: '4' }], usage: { input_tokens: 12, output_tokens: 1 } },
-        {
+      const message = { id: `msg_${a.messages}`, type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text: '4' }], usage: { input_tokens: 12, output_tokens: 1 } };
+      const headers = {
           'anthropic-ratelimit-unified-status': 'allowed',
           'anthropic-ratelimit-unified-reset': reset,
           'anthropic-ratelimit-unified-5h-status': 'allowed',
@@ -203,8 +220,8 @@ export class Simulator {
           'anthropic-ratelimit-unified-7d-reset': String(Math.floor((now + 7 * 86_400_000) / 1000)),
           'anthropic-ratelimit-unified-7d-utilization': '0.10',
           'anthropic-ratelimit-unified-representative-claim': 'five_hour',
-        },
-      );
+      };
+      return body.stream ? this.stream(res, req, message, headers) : send(200, message, headers);
     }
     if (method === 'GET' && path === SIM_PATHS.anthropicUsage) {
       const a = this.state.byAccessToken(bearer, now);
@@ -250,6 +267,22 @@ export class Simulator {
       });
     }
     send(404, { error: { type: 'not_found_error', message: `no route ${method} ${path}` } });
+  }
+
+  /** A message as server-sent events, the way the Messages API streams it (Claude Code always streams). */
+  private stream(res: ServerResponse, entry: LoggedRequest, message: Record<string, any>, headers: Record<string, string>): void {
+    entry.status = 200;
+    if (res.destroyed) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    const ev = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const text = message.content[0].text as string;
+    ev('message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...message.usage, output_tokens: 0 } } });
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+    ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+    ev('content_block_stop', { index: 0 });
+    ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: message.usage.output_tokens } });
+    ev('message_stop', {});
+    res.end();
   }
 
   private token(provider: SimProvider, req: LoggedRequest, send: (s: number, b: unknown) => void): void {

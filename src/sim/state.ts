@@ -17,6 +17,8 @@ export interface SimOAuthAccount {
   /** anthropic: when the current 5-hour window resets (ms), null = none running */
   windowResetAt: number | null;
   messages: number;
+  /** Anthropic's third-party policy applies to this account (see server.ts, fromClaudeCode); 'all' refuses Claude Code too */
+  thirdPartyPolicy: boolean | 'all';
 }
 
 export interface SimGrokAccount {
@@ -109,6 +111,7 @@ export class SimState {
       accessTokens: new Map(),
       windowResetAt: null,
       messages: 0,
+      thirdPartyPolicy: false,
     };
     this.oauth.push(a);
     const access = this.accessToken(a, now);
