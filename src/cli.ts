@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitError, EXIT_FAILED, EXIT_USAGE } from './errors.js';
 import { writeErr } from './log.js';
-import { redact } from './util/secrets.js';
+import { escapeControl, redact } from './util/secrets.js';
 import { version } from './version.js';
 import type { GlobalOptions } from './commands/context.js';
 
@@ -14,6 +14,7 @@ const program = new Command('refresher')
   .version(version())
   .option('--home <dir>', 'home directory (default: $REFRESHER_HOME, $XDG_DATA_HOME/refresher, ~/.local/share/refresher)')
   .option('--config <file>', 'config file (default: <home>/config.yaml; optional)')
+  .option('--quiet', 'print only warnings and errors')
   .showHelpAfterError()
   .exitOverride();
 
@@ -26,11 +27,16 @@ let exitCode = 0;
 program
   .command('status')
   .description('one table: every account, its state, and what is due next and why')
-  .option('--json', 'print a JSON array instead of a table')
+  .option('--json', 'print a JSON array instead of a table (= --format json)')
+  .option('--format <table|json|prometheus>', 'prometheus: the node_exporter textfile-collector format')
+  .option('--output <file>', 'with --format prometheus: write the file atomically instead of printing it')
   .addOption(nowOption())
-  .option('--all', 'also show proxy, priority and the last failure')
+  .option('--all', 'also show proxy, priority, other usage windows and the last failure')
   .option('--no-color', 'no colours (NO_COLOR is honoured too)')
-  .addHelpText('after', examples(['refresher status', 'refresher status --json --now 2026-11-23T09:00:00Z', 'refresher status --all']))
+  .addHelpText(
+    'after',
+    examples(['refresher status', 'refresher status --json --now 2026-11-23T09:00:00Z', 'refresher status --all', 'refresher status --format prometheus --output /var/lib/node_exporter/textfile_collector/refresher.prom']),
+  )
   .action(async (opts, cmd: Command) => {
     const { status } = await import('./commands/status.js');
     exitCode = await status(globals(cmd), opts);
@@ -69,11 +75,38 @@ program
 program
   .command('demo')
   .description('see it work with no real account: a local simulator, a temporary home, a real tick')
-  .option('--keep', 'keep the temporary home and print its path')
+  .option('--keep', 'keep the home and the simulator running until Ctrl-C, to try more commands against it')
   .addHelpText('after', examples(['refresher demo']))
   .action(async (opts) => {
     const { demo } = await import('./commands/demo.js');
     exitCode = await demo(opts);
+  });
+
+program
+  .command('doctor')
+  .description('check everything that could stop accounts being maintained; each problem comes with the command that fixes it')
+  .option('--json', 'print the checks as JSON')
+  .option('--fix', 'apply the safe fixes: file modes, and locks whose owner is gone')
+  .option('--offline', 'skip the checks that talk to the upstreams and proxies')
+  .addHelpText('after', examples(['refresher doctor', 'refresher doctor --fix', 'refresher doctor --json --offline']))
+  .action(async (opts, cmd: Command) => {
+    const { doctor } = await import('./commands/doctor.js');
+    exitCode = await doctor(globals(cmd), opts);
+  });
+
+program
+  .command('schedule')
+  .description('print (or install) the systemd timer or the crontab line that runs `refresher tick`')
+  .argument('<systemd|cron>', 'which scheduler')
+  .option('--every <period>', 'how often: 1m, 2m, 5m, … or 1h, 2h, …', '1m')
+  .option('--user', 'systemd: user units (~/.config/systemd/user) instead of system units')
+  .option('--install', 'write the units, or add the line to your crontab')
+  .option('--force', 'replace a different existing unit or crontab line')
+  .option('--dir <dir>', 'systemd: write the units here instead')
+  .addHelpText('after', examples(['refresher schedule systemd --user', 'refresher schedule systemd --user --install', 'refresher schedule cron --every 5m', 'refresher schedule cron --install']))
+  .action(async (kind: string, opts, cmd: Command) => {
+    const { schedule } = await import('./commands/schedule.js');
+    exitCode = await schedule(globals(cmd), kind, opts);
   });
 
 const account = program.command('account').description('add, import, list, change and remove accounts');
@@ -171,12 +204,18 @@ try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
 } catch (e) {
+  // With --json, a usage or config error is also a document on stdout; the exit code is the same.
+  const asJson = (code: number, message: string) => {
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code, message: redact(message) } }, null, 2) + '\n');
+  };
   if (e instanceof CommanderError) {
     // --help and --version end here with code 0; usage errors were already printed by commander.
+    if (e.exitCode !== 0) asJson(EXIT_USAGE, e.message.replace(/^error: /, ''));
     process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
   }
   if (e instanceof ExitError) {
-    writeErr(redact(`refresher: ${e.message}`) + '\n');
+    writeErr(escapeControl(redact(`refresher: ${e.message}`), true) + '\n');
+    asJson(e.code, e.message);
     process.exit(e.code);
   }
   writeErr(redact(`refresher: unexpected error: ${(e as Error).stack ?? String(e)}`) + '\n');

@@ -14,12 +14,13 @@ type IdleFlag = { refresherIdleChecked?: boolean };
  * was read and something is due, `globalThis.refresherIdleChecked` tells the full tick not to check again.
  */
 export async function tryFastTick(argv: string[]): Promise<boolean> {
-  const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean } = {};
+  const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean; quiet?: boolean } = {};
   let sawTick = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === 'tick' && !sawTick) sawTick = true;
     else if (a === '--json' && sawTick) o.json = true;
+    else if (a === '--quiet') o.quiet = true;
     else if (a === '--dry-run' && sawTick) o.dryRun = true;
     else if ((a === '--home' || a === '--config' || (a === '--now' && sawTick)) && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
       o[a.slice(2) as 'home' | 'config' | 'now'] = argv[++i];
@@ -29,7 +30,7 @@ export async function tryFastTick(argv: string[]): Promise<boolean> {
   if (!sawTick || (o.now && !o.dryRun)) return false;
   try {
     const now = o.now ? parseNow(o.now) : Date.now();
-    const log = createLogger({ json: o.json });
+    const log = createLogger({ json: o.json, quiet: o.quiet });
     const home = resolveHome(o.home);
     const cfg = await loadConfig(home, o.config);
     if (answerIdleTick(new AccountStore(home), cfg, now, log, o)) return true;

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
-import { redact } from './util/secrets.js';
+import { isatty } from 'node:tty';
+import { escapeControl, redact } from './util/secrets.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -28,17 +29,30 @@ export function isLogLevel(v: string): v is LogLevel {
 }
 
 /**
- * Human lines go to stderr so stdout stays clean for `--json`. With `--json`, info is silenced unless
- * LOG_LEVEL asks for it explicitly.
+ * A cron log or a file needs the time on each line; a terminal does not, and the journal stamps lines itself
+ * (systemd sets JOURNAL_STREAM for the services it starts).
  */
-export function createLogger(opts: { json?: boolean } = {}): Logger {
+export function wantsTimestamps(): boolean {
+  return !process.env.JOURNAL_STREAM && !isatty(2);
+}
+
+/**
+ * Human lines go to stderr so stdout stays clean for `--json`. With `--json` or `--quiet`, info is silenced
+ * (LOG_LEVEL still asks for it explicitly with --json). One format for every command: an optional ISO
+ * timestamp, `warning: ` or `error: `, the message; control characters escaped, secrets scrubbed.
+ */
+export function createLogger(opts: { json?: boolean; quiet?: boolean } = {}): Logger {
   const env = (process.env.LOG_LEVEL ?? '').toLowerCase();
-  const level: LogLevel = isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
+  const level: LogLevel = opts.quiet ? 'warn' : isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
+  const stamp = wantsTimestamps();
   const emit = (l: LogLevel, msg: string) => {
     if (ORDER[l] < ORDER[level]) return;
     const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
-    writeErr(redact(`${tag}${msg}`) + '\n');
+    const text = escapeControl(redact(`${tag}${msg}`), true);
+    const at = stamp ? `${new Date().toISOString()} ` : '';
+    writeErr((at ? text.split('\n').map((line) => at + line).join('\n') : text) + '\n');
   };
+  if (env && !isLogLevel(env)) emit('warn', `LOG_LEVEL=${escapeControl(env).slice(0, 20)} is not one of debug, info, warn, error; using ${level}`);
   return {
     debug: (m) => emit('debug', m),
     info: (m) => emit('info', m),

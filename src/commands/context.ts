@@ -11,6 +11,8 @@ import { usageError } from '../errors.js';
 export interface GlobalOptions {
   home?: string;
   config?: string;
+  /** only warnings and errors */
+  quiet?: boolean;
 }
 
 export interface Context {
@@ -23,7 +25,7 @@ export interface Context {
 /** `existing`: the command reads accounts, so the home must exist (exit 2 naming the path otherwise). */
 export async function openContext(g: GlobalOptions, opts: { json?: boolean; existing?: boolean } = {}): Promise<Context> {
   const home = resolveHome(g.home);
-  const log = createLogger(opts);
+  const log = createLogger({ ...opts, quiet: g.quiet });
   const store = new AccountStore(home);
   if (opts.existing) {
     const problem = store.homeProblem();

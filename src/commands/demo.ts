@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXIT_OK } from '../errors.js';
 import { Simulator } from '../sim/server.js';
 import { AccountStore } from '../store/store.js';
 import { status } from './status.js';
 import { tick } from './tick.js';
+
+/** The script that runs refresher (bin/refresher), by absolute path: it may not be on PATH yet. */
+const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/refresher');
 
 /**
  * `refresher demo`: the simulator on 127.0.0.1:0, a temporary home with a few accounts (some due), then
@@ -50,11 +54,31 @@ export async function demo(o: { keep?: boolean }): Promise<number> {
     out('\n== status after ==');
     await status({ home }, { color: false });
     out(`\nThe tick sent ${sim.requests.length} requests to the simulator and exited ${code}.`);
-    out('Run it for real from cron:  * * * * * refresher tick');
+    const me = `${process.execPath} ${SCRIPT}`;
+    if (o.keep) {
+      // The home stays, and so does the simulator its config points at, until Ctrl-C.
+      out(`\nThe simulator keeps running; in another shell:\n`);
+      out(`  export REFRESHER_HOME=${home}`);
+      out(`  ${me} status`);
+      out(`  ${me} tick --dry-run --now ${new Date(now + 6 * hour).toISOString()}`);
+      out(`  ${me} account set grok-2 --paused off`);
+      out(`  ${me} refresh team-pro`);
+      out(`\nCtrl-C stops the simulator (the home stays: rm -rf ${home}).`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop).once('SIGTERM', stop).once('SIGHUP', stop);
+      });
+      out('simulator stopped');
+      return EXIT_OK;
+    }
+    out('\nNext steps, for real accounts:');
+    out(`  ${me} account import                 # Claude Code and Codex CLI logins already on this machine`);
+    out(`  ${me} account add anthropic --login  # or codex --login; grok: --name ID < cookies.txt`);
+    out(`  ${me} schedule systemd --user        # or: schedule cron; prints the timer or crontab line`);
+    out(`  ${me} status`);
     return EXIT_OK;
   } finally {
     await sim.stop();
-    if (o.keep) out(`kept ${home}`);
-    else rmSync(home, { recursive: true, force: true });
+    if (!o.keep) rmSync(home, { recursive: true, force: true });
   }
 }

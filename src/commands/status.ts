@@ -1,4 +1,6 @@
-import { EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
+import { prometheusText } from '../render/metrics.js';
+import { lastTick } from '../store/plan-cache.js';
 import { attentionList } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { Account, AccountPlan, Quota } from '../model/types.js';
@@ -12,6 +14,8 @@ import { formatSpan, relative } from '../util/time.js';
 
 export interface StatusOptions {
   json?: boolean;
+  format?: string;
+  output?: string;
   now?: string;
   all?: boolean;
   color?: boolean;
@@ -63,7 +67,10 @@ function nextText(p: AccountPlan, now: number): string {
 }
 
 export async function status(g: GlobalOptions, o: StatusOptions): Promise<number> {
-  const { store, cfg, log } = await openContext(g, { json: o.json, existing: true });
+  const format = o.json ? 'json' : (o.format ?? 'table');
+  if (!['table', 'json', 'prometheus'].includes(format)) throw usageError(`--format: expected table, json or prometheus, got "${format}"`);
+  if (o.output && format !== 'prometheus') throw usageError('--output is for --format prometheus (the textfile collector reads a file)');
+  const { store, cfg, log } = await openContext(g, { json: format !== 'table', existing: true });
   const now = clockFrom(o.now)();
   const loaded = store.loadAll();
   for (const w of loaded.warnings) log.warn(w);
@@ -75,7 +82,17 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
   const pool = currentPoolProxy(store, cfg, now);
 
-  if (o.json) {
+  if (format === 'prometheus') {
+    const text = prometheusText(accounts, cfg, [...attention.values()], loaded.problems.length, lastTick(store));
+    if (o.output) {
+      // Atomic, so that node_exporter never reads half a file; 0644, as node_exporter runs as its own user.
+      const { writeFileAtomic } = await import('../store/atomic.js');
+      await writeFileAtomic(o.output, text, 0o644);
+    } else process.stdout.write(text);
+    return exitCode;
+  }
+
+  if (format === 'json') {
     const rows: object[] = plan.accounts.map((p) => {
       const a = byId.get(p.id)!;
       return {

@@ -3,7 +3,7 @@ import { attentionList, attentionStartsAt, type Attention } from '../core/attent
 import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
-import { cachedDue, lastReminder, savePlanCache, saveReminder } from '../store/plan-cache.js';
+import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, lookOnly, openContext, printJson, type GlobalOptions } from './context.js';
@@ -113,9 +113,12 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
       (undone.length ? `, ${undone.length} left undone` : ''),
   );
   if (o.json) printJson({ now, dryRun: false, actions, skipped, errors, attention, repaired: report?.repaired ?? [], leftUndone: undone });
+  let exitCode = Math.max(problemsExitCode(loaded.problems), failedIds.size || undone.length ? EXIT_FAILED : EXIT_OK);
   if (report?.signal) {
     const { signalExitCode } = await import('../core/runner.js');
-    return signalExitCode(report.signal);
+    exitCode = signalExitCode(report.signal);
   }
-  return Math.max(problemsExitCode(loaded.problems), failedIds.size || undone.length ? EXIT_FAILED : EXIT_OK);
+  // performance.now() counts from the process's start: the whole run, start-up included.
+  if (!only) saveLastTick(store, { at: Date.now(), durationMs: Math.round(performance.now()), exitCode });
+  return exitCode;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError, EXIT_USAGE } from '../errors.js';
-import { readCache, statFingerprint, writeCache } from '../store/cache.js';
+import { fingerprint, readCache, statFingerprint, writeCache } from '../store/cache.js';
 import { cjs } from '../util/cjs.js';
 import { version } from '../version.js';
 import { defaultConfig, type Config } from './types.js';
@@ -16,11 +16,16 @@ const CACHE = 'config.json';
  */
 export async function loadConfig(home: string, explicit?: string): Promise<Config> {
   const file = explicit ?? join(home, 'config.yaml');
-  const fp = statFingerprint(file);
-  if (fp === null) {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) {
     if (!explicit) return { ...defaultConfig(), fingerprint: `none:${file}:${version()}` };
     throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (no such file)`);
   }
+  // The config decides where refresh tokens are sent: like ssh with a loose key, refuse one others can change.
+  if (st.mode & 0o022) {
+    throw new ExitError(EXIT_USAGE, `config ${file} is mode ${(st.mode & 0o777).toString(8)}: writable by group or others, who could send your refresh tokens elsewhere. Run: chmod 600 ${file}`);
+  }
+  const fp = fingerprint(st).join(':');
   const key = `${file}:${fp}:${version()}`;
   const cached = readCache<{ key: string; config: Config }>(home, CACHE);
   if (cached?.key === key) return cached.config;

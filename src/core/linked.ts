@@ -15,6 +15,8 @@ export interface LinkedContext {
   cfg: Config;
   log: Logger;
   now: () => number;
+  /** the label of log lines: [tick] or [refresh] */
+  tag?: string;
 }
 
 /**
@@ -28,12 +30,12 @@ export async function adoptFromSource(ctx: LinkedContext, current: LoadedAccount
   try {
     theirs = readSourceTokens(a.source);
   } catch (e) {
-    ctx.log.warn(`[tick] ${a.id}: cannot read linked ${a.source.path} (${(e as Error).message}); refreshing our own copy`);
+    ctx.log.warn(`${ctx.tag ?? '[tick]'} ${a.id}: cannot read linked ${a.source.path} (${(e as Error).message}); refreshing our own copy`);
     return { current, stillDue: true };
   }
   if (!isNewer(theirs, a.credentials)) return { current, stillDue: true };
   const next = await ctx.store.update(a.id, { credentials: theirs, status: 'active' });
-  ctx.log.info(`[tick] ${a.id}: adopted a newer token from ${a.source.path}`);
+  ctx.log.info(`${ctx.tag ?? '[tick]'} ${a.id}: adopted a newer token from ${a.source.path}`);
   if (forced) return { current: next, stillDue: true };
   return { current: next, stillDue: planAccount(next.account, ctx.cfg, ctx.now()).actions.some((x) => x.action === 'token') };
 }
@@ -60,7 +62,7 @@ export async function writeBack(ctx: LinkedContext, a: Account): Promise<void> {
     await writeBackSource(a.source, a.credentials, ctx.now());
   } catch (e) {
     ctx.log.error(
-      `[tick] ${a.id}: could not write the new token back to ${a.source.path} (${(e as Error).message}); ` +
+      `${ctx.tag ?? '[tick]'} ${a.id}: could not write the new token back to ${a.source.path} (${(e as Error).message}); ` +
         `the official CLI there now holds a used token and will need a new login`,
     );
   }

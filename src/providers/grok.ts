@@ -75,7 +75,7 @@ async function quota(ctx: ProviderContext): Promise<Outcome> {
         heavyWindowSizeSeconds: heavy.windowS,
       },
     },
-    message: `Updated ${ctx.account.id}: normal=${normal.remaining}, heavy=${heavy.remaining}`,
+    message: `quota updated for ${ctx.account.id}: normal ${normal.remaining}${normal.total !== null ? `/${normal.total}` : ''}, heavy ${heavy.remaining}${heavy.total !== null ? `/${heavy.total}` : ''}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { redact } from '../util/secrets.js';
+import { escapeControl, redact } from '../util/secrets.js';
 
 export interface Cell {
   text: string;
@@ -9,7 +9,8 @@ export interface Cell {
  * A cli-table3 box on a terminal, plain aligned columns when piped (easy to grep and diff). Both are loaded
  * lazily; colour only when asked and allowed (NO_COLOR, --no-color, not a TTY).
  */
-export async function renderTable(header: string[], rows: Cell[][], o: { tty: boolean; color: boolean }): Promise<string> {
+export async function renderTable(header: string[], raw: Cell[][], o: { tty: boolean; color: boolean }): Promise<string> {
+  const rows = raw.map((r) => r.map((c) => ({ ...c, text: escapeControl(c.text) })));
   let paint = (c: Cell) => c.text;
   if (o.color) {
     const { Chalk } = await import('chalk');

@@ -75,6 +75,16 @@ export function savePlanCache(store: AccountStore, configFingerprint: string, do
   writeCache(store.home, NAME, { key: keyOf(configFingerprint), ...doc } satisfies PlanCache);
 }
 
+/** When the last tick (not a dry run) ended, how long it took and how it exited: for metrics. */
+const LAST_TICK = 'last-tick.json';
+export function saveLastTick(store: AccountStore, t: { at: number; durationMs: number; exitCode: number }): void {
+  writeCache(store.home, LAST_TICK, t);
+}
+export function lastTick(store: AccountStore): { at: number; durationMs: number; exitCode: number } | null {
+  const t = readCache<{ at?: unknown; durationMs?: unknown; exitCode?: unknown }>(store.home, LAST_TICK);
+  return t && typeof t.at === 'number' && typeof t.durationMs === 'number' && typeof t.exitCode === 'number' ? (t as never) : null;
+}
+
 /** When the daily "needs a person" line was last printed. */
 const REMINDER = 'reminder.json';
 export function lastReminder(store: AccountStore): number | null {

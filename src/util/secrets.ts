@@ -104,6 +104,12 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@').replace(/([?&][^=&#]+)=([^&#]*)/g, '$1=***');
 }
 
+/** Control characters (an ESC in a label, a CR in upstream text) shown as \xNN, so that they never reach a terminal raw. */
+export function escapeControl(text: string, keepNewlines = false): string {
+  const re = keepNewlines ? /[\x00-\x08\x0b-\x1f\x7f\x9b]/g : /[\x00-\x08\x0a-\x1f\x7f\x9b]/g;
+  return text.replace(re, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /**
  * A JSON.parse error without the text it quotes: Node's message shows the document's first characters,
  * which in an account or token file are a secret.

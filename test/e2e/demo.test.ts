@@ -10,7 +10,7 @@ describe('refresher demo', () => {
     expect(r.stdout).toContain('== status after ==');
     expect(r.stderr).toMatch(/\[tick\] token refreshed for work-max/);
     expect(r.stderr).toMatch(/\[tick\] window started for work-max, resets/);
-    expect(r.stderr).toMatch(/\[tick\] Updated grok-1: normal=95, heavy=18/);
+    expect(r.stderr).toMatch(/\[tick\] quota updated for grok-1: normal 95\/140, heavy 18\/20/);
     expect(r.stderr).toMatch(/\[tick\] 3 accounts refreshed, 0 failed, 1 not due, 1 skipped/);
     const after = r.stdout.split('== status after ==')[1]!;
     expect(after).toMatch(/grok-1\s+grok\s+active\s+-\s+-\s+normal 95\/140, heavy 18\/20 per 2h/);

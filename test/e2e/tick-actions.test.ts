@@ -157,7 +157,7 @@ describe('tick: actions', () => {
     const sent = w.sim.requestsTo(SIM_PATHS.grokRateLimits);
     expect(sent.map((s) => JSON.parse(s.body))).toEqual([{ modelName: 'auto' }, { modelName: 'heavy' }]);
     expect(sent[0]!.headers.cookie).toBe(`sso=${g.sso}; sso-rw=${g.ssoRw}`);
-    expect(r.stderr).toContain('Updated grok-1: normal=95, heavy=18');
+    expect(r.stderr).toContain('quota updated for grok-1: normal 95/140, heavy 18/20');
     expect((await w.run(['status'])).stdout).toContain('normal 95/140, heavy 18/20 per 2h');
   });
 

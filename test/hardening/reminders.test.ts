@@ -25,7 +25,7 @@ describe('hardening: reminders', () => {
     await sleep(2100);
     const again = await w.run(['tick']);
     expect(again.code).toBe(0);
-    expect(again.stderr).toMatch(/^warning: \[tick\] 1 account needs a person: a1 /);
+    expect(again.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+Z warning: \[tick\] 1 account needs a person: a1 /);
     expect((await w.run(['tick'])).stderr).toBe('');
     const s = await w.run(['status']);
     expect(s.code).toBe(1);

@@ -19,7 +19,7 @@ export interface CliOptions {
 }
 
 /** Starts the built CLI as a real process; the test decides when to wait or kill. */
-export function startCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
+export function startCli(args: string[], o: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string; stdoutSoFar: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', LOG_LEVEL: undefined, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -41,7 +41,7 @@ export function startCli(args: string[], o: CliOptions = {}): { child: ChildProc
       }
     }),
   );
-  return { child, done, stderr: () => stderr };
+  return { child, done, stderr: () => stderr, stdoutSoFar: () => stdout };
 }
 
 /** Resolves once the running CLI's stderr matches `re`. */
