@@ -83,6 +83,18 @@ program
   });
 
 program
+  .command('serve')
+  .description('a local forwarding proxy over the accounts: /v1/* (anthropic), /codex/*, /grok/*; records each use')
+  .option('--host <address>', 'where to listen (default: serve.host, 127.0.0.1); another address needs client keys')
+  .option('--port <n>', 'the port (default: serve.port, 8787)')
+  .option('--api-key-file <file>', 'client keys, one per line (never on the command line)')
+  .addHelpText('after', examples(['refresher serve', 'ANTHROPIC_BASE_URL=http://127.0.0.1:8787 claude', 'refresher serve --host 0.0.0.0 --api-key-file ~/.config/refresher/keys']))
+  .action(async (opts, cmd: Command) => {
+    const { serve } = await import('./commands/serve.js');
+    exitCode = await serve(globals(cmd), opts);
+  });
+
+program
   .command('doctor')
   .description('check everything that could stop accounts being maintained; each problem comes with the command that fixes it')
   .option('--json', 'print the checks as JSON')

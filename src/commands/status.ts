@@ -9,7 +9,7 @@ import { currentPoolProxy } from '../store/pool-cache.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
 import { renderTable, type Cell } from '../render/table.js';
-import { settingsView } from '../render/views.js';
+import { statusRows } from '../render/views.js';
 import { formatSpan, relative } from '../util/time.js';
 
 export interface StatusOptions {
@@ -93,24 +93,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
 
   if (format === 'json') {
-    const rows: object[] = plan.accounts.map((p) => {
-      const a = byId.get(p.id)!;
-      return {
-        ...settingsView(a, cfg, pool),
-        failedCount: a.failedCount,
-        lastFailure: a.lastFailure,
-        expiresAt: 'expiresAt' in a.credentials ? a.credentials.expiresAt : null,
-        rateLimitReset: a.rateLimitReset,
-        lastUsedAt: a.lastUsedAt,
-        lastRefreshAt: a.lastRefreshAt,
-        quota: a.quota,
-        skip: p.skip,
-        next: p.next,
-        setupToken: a.setupToken,
-        recovery: a.recovery ?? null,
-        attention: attention.get(a.id) ?? null,
-      };
-    });
+    const rows: object[] = statusRows(accounts, cfg, now, pool);
     for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
     printJson(rows);
     return exitCode;

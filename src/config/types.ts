@@ -28,6 +28,20 @@ export interface GrokSettings {
   requestKind: string | null;
 }
 
+export interface ServeSettings {
+  host: string;
+  port: number;
+  /** accounts tried for one request */
+  maxAttempts: number;
+  /** largest request body accepted (bytes); a larger one gets 413 */
+  maxBodyBytes: number;
+  /** a file of client keys, one per line; required to bind off loopback */
+  apiKeysFile: string | null;
+  /** how long to wait for an upstream's response headers, and for the next chunk of a body */
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
 export interface Config {
   /** where the config came from, for messages; null = defaults only */
   source: string | null;
@@ -54,6 +68,7 @@ export interface Config {
   proxyPoolUrl: string | null;
   proxyPoolIntervalS: number;
   providers: { anthropic: AnthropicSettings; codex: CodexSettings; grok: GrokSettings };
+  serve: ServeSettings;
 }
 
 export function defaultConfig(): Config {
@@ -76,6 +91,15 @@ export function defaultConfig(): Config {
     proxyUrl: null,
     proxyPoolUrl: null,
     proxyPoolIntervalS: 300,
+    serve: {
+      host: '127.0.0.1',
+      port: 8787,
+      maxAttempts: 3,
+      maxBodyBytes: 32 * 1024 * 1024,
+      apiKeysFile: null,
+      headersTimeoutMs: 120_000,
+      idleTimeoutMs: 300_000,
+    },
     providers: {
       anthropic: {
         apiBase: 'https://api.anthropic.com',

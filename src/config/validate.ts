@@ -119,6 +119,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const SERVE_RULES: Record<string, Rule> = {
+  host: { kind: 'string', set: (c, v) => (c.serve.host = v) },
+  port: { kind: 'int', min: 0, max: 65535, set: (c, v) => (c.serve.port = v) },
+  max_attempts: { kind: 'int', min: 1, max: 20, set: (c, v) => (c.serve.maxAttempts = v) },
+  max_body_mb: { kind: 'int', min: 1, max: 1024, set: (c, v) => (c.serve.maxBodyBytes = v * 1024 * 1024) },
+  api_keys_file: { kind: 'string', nullable: true, set: (c, v) => (c.serve.apiKeysFile = v) },
+  headers_timeout: { kind: 'duration', set: (c, v) => (c.serve.headersTimeoutMs = v) },
+  idle_timeout: { kind: 'duration', set: (c, v) => (c.serve.idleTimeoutMs = v) },
+};
+
 /** Turns a parsed YAML document into a Config, or the complete list of problems. */
 export function validateConfig(doc: unknown): { config: Config; problems: string[] } {
   const cfg = defaultConfig();
@@ -126,9 +136,17 @@ export function validateConfig(doc: unknown): { config: Config; problems: string
   if (doc === null || doc === undefined) return { config: cfg, problems };
   if (!isObject(doc)) return { config: cfg, problems: ['(top level): expected a mapping of keys'] };
   for (const key of Object.keys(doc)) {
-    if (!(key in TOP) && key !== 'providers') problems.push(`${key}: unknown key`);
+    if (!(key in TOP) && key !== 'providers' && key !== 'serve') problems.push(`${key}: unknown key`);
   }
   applyRules(TOP, doc, '', cfg, problems);
+  const serve = doc.serve;
+  if (serve !== undefined && serve !== null) {
+    if (!isObject(serve)) problems.push('serve: expected a mapping');
+    else {
+      for (const key of Object.keys(serve)) if (!(key in SERVE_RULES)) problems.push(`serve.${key}: unknown key`);
+      applyRules(SERVE_RULES, serve, 'serve.', cfg, problems);
+    }
+  }
   const providers = doc.providers;
   if (providers !== undefined && providers !== null) {
     if (!isObject(providers)) problems.push('providers: expected a mapping');

@@ -48,10 +48,12 @@ function quotaCandidate(a: Account, cfg: Config, now: number): Candidate | null 
   if (a.provider === 'grok' && !cfg.providers.grok.autoRefreshTokens) return null;
   const checkedAt = a.quota?.checkedAt ?? null;
   if (checkedAt === null) return { action: 'quota', dueAt: -Infinity, dueReason: 'no quota snapshot yet', laterReason: () => '' };
-  // The seed's rule: an hour after the LAST USE, and only if the snapshot predates that use.
-  if (a.lastUsedAt === null || checkedAt >= a.lastUsedAt) return null;
+  // An hour after the LAST USE, unless a snapshot was taken at or after that moment. (A snapshot taken at the
+  // use itself, as `serve` records from response headers, does not cancel it: usage goes on after a request.)
+  if (a.lastUsedAt === null) return null;
   const after = cfg.quotaRefreshAfterUseMs;
   const dueAt = a.lastUsedAt + after;
+  if (checkedAt >= dueAt) return null;
   return {
     action: 'quota',
     dueAt,

@@ -59,6 +59,8 @@ export interface RunOptions {
   waitForLockMs?: number;
   /** label of log lines: [tick] or [refresh] */
   tag?: string;
+  /** serve: the process goes on; keep its connections and its own signal handling */
+  embedded?: boolean;
 }
 
 /** The new state of an account after an outcome. */
@@ -155,7 +157,7 @@ export class Runner {
       this.report.signal = sig;
       this.o.log.warn(`${this.tag} ${sig}: finishing the requests in flight, starting no new ones (send it again to exit now)`);
     };
-    const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const SIGNALS = this.o.embedded ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
     for (const s of SIGNALS) process.on(s, onSignal);
     // The budget: past it, nothing new starts; requests in flight have their own deadline.
     const budgetEnds = Date.now() + this.o.cfg.tickBudgetMs;
@@ -181,7 +183,7 @@ export class Runner {
       await Promise.all(workers);
     } finally {
       for (const s of SIGNALS) process.off(s, onSignal);
-      await closeDispatchers();
+      if (!this.o.embedded) await closeDispatchers();
     }
     return this.report;
   }

@@ -152,6 +152,7 @@ export function parseAccount(raw: unknown, fileId: string): { account: Account }
       setupToken: bool(o, 'setupToken', ACCOUNT_DEFAULTS.setupToken),
       windowMethod: windowMethod(o.windowMethod, 'windowMethod'),
       window: windowRefusal(o.window),
+      cooldownUntil: num(o, 'cooldownUntil'),
     } as Account;
     return { account };
   } catch (e) {

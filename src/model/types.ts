@@ -104,6 +104,8 @@ interface AccountBase {
   windowMethod: WindowMethod | null;
   /** anthropic: the provider refused to start a window (see WindowRefusal), or null */
   window: WindowRefusal | null;
+  /** serve: not chosen before this time (epoch ms; a 429's reset), or null */
+  cooldownUntil: number | null;
   /**
    * Never stored: set by the store when <home>/recovery/ holds newer tokens for this account than its file
    * (the path of that recovery file). Such an account must not be refreshed from its stale file.
@@ -183,6 +185,7 @@ export const ACCOUNT_DEFAULTS = {
   setupToken: false,
   windowMethod: null,
   window: null,
+  cooldownUntil: null,
 } as const satisfies Partial<Account>;
 
 export function isOAuth(a: Account): a is AnthropicAccount | CodexAccount {

@@ -1,3 +1,4 @@
+import { usageFromHeaders } from './rate-limits.js';
 import { windowMethodOf } from './window-method.js';
 import type { AnthropicAccount, Quota, UsageWindow, WindowRefusal } from '../model/types.js';
 import type { HttpResponse } from '../net/http.js';
@@ -33,11 +34,9 @@ function authHeaders(ctx: ProviderContext): Record<string, string> {
   };
 }
 
-/** The new window's reset from the unified rate-limit headers (epoch s), in ms. */
+/** The new window's reset from the unified rate-limit headers, in ms (the one header reader, rate-limits.ts). */
 export function windowReset(res: HttpResponse): number | null {
-  const v = res.headers['anthropic-ratelimit-unified-5h-reset'] ?? res.headers['anthropic-ratelimit-unified-reset'];
-  const s = v === undefined ? NaN : Number(v);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : null;
+  return usageFromHeaders('anthropic', res.headers).reset;
 }
 
 async function token(ctx: ProviderContext): Promise<Outcome> {

@@ -1,4 +1,6 @@
 import type { Config } from '../config/types.js';
+import { attentionList } from '../core/attention.js';
+import { planTick } from '../core/planner.js';
 import type { Account } from '../model/types.js';
 import { describeProxy } from '../net/proxy.js';
 
@@ -17,4 +19,31 @@ export function settingsView(a: Account, cfg: Config, poolAnswer: string | null)
     endpoint: a.endpoint,
     source: a.source,
   };
+}
+
+/** The `status --json` document's rows (serve's /status too): settings, state, plan; no credentials. */
+export function statusRows(accounts: readonly Account[], cfg: Config, now: number, poolAnswer: string | null): object[] {
+  const plan = planTick(accounts, cfg, now);
+  const attention = new Map(attentionList(accounts, cfg, now).map((x) => [x.account, x]));
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  return plan.accounts.map((p) => {
+    const a = byId.get(p.id)!;
+    return {
+      ...settingsView(a, cfg, poolAnswer),
+      failedCount: a.failedCount,
+      lastFailure: a.lastFailure,
+      expiresAt: 'expiresAt' in a.credentials ? a.credentials.expiresAt : null,
+      rateLimitReset: a.rateLimitReset,
+      lastUsedAt: a.lastUsedAt,
+      lastRefreshAt: a.lastRefreshAt,
+      cooldownUntil: a.cooldownUntil,
+      quota: a.quota,
+      skip: p.skip,
+      next: p.next,
+      setupToken: a.setupToken,
+      window: a.window,
+      recovery: a.recovery ?? null,
+      attention: attention.get(a.id) ?? null,
+    };
+  });
 }

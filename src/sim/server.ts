@@ -28,6 +28,8 @@ export interface LoggedRequest {
   body: string;
   at: number;
   status?: number;
+  /** when the connection of a trickling answer closed (the client, or a proxy, went away) */
+  closedAt?: number;
 }
 
 export const SIM_PATHS = {
@@ -160,7 +162,10 @@ export class Simulator {
       entry.status = 200;
       res.writeHead(200, { 'content-type': 'application/json' });
       const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), fault.trickleMs);
-      res.on('close', () => clearInterval(timer));
+      res.on('close', () => {
+        clearInterval(timer);
+        entry.closedAt = Date.now();
+      });
       return;
     }
     if (fault?.status) return send(fault.status, fault.body ?? { error: { type: 'api_error', message: 'scripted fault' } }, fault.headers);
@@ -245,7 +250,13 @@ export class Simulator {
       const win = (pct: number, secs: number) => ({ used_percent: pct, limit_window_seconds: secs, reset_after_seconds: secs / 2, reset_at: Math.floor(now / 1000) + secs / 2 });
       // Which window comes first has changed upstream: only limit_window_seconds says which is which.
       const [first, second] = this.state.codexWindowsSwapped ? [win(30, 604800), win(12, 18000)] : [win(12, 18000), win(30, 604800)];
-      return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: first, secondary_window: second }, credits: null });
+      // The same windows as inference answers carry them in headers.
+      const hdr = (which: string, w: ReturnType<typeof win>) => ({
+        [`x-codex-${which}-used-percent`]: String(w.used_percent),
+        [`x-codex-${which}-window-minutes`]: String(w.limit_window_seconds / 60),
+        [`x-codex-${which}-reset-at`]: String(w.reset_at),
+      });
+      return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: first, secondary_window: second }, credits: null }, { ...hdr('primary', first), ...hdr('secondary', second) });
     }
     if (method === 'POST' && path === SIM_PATHS.grokRateLimits) {
       const cookie = String(req.headers.cookie ?? '');

@@ -1,21 +1,11 @@
-import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli, startCli, waitForStderr } from '../support/cli.js';
 import { expectNoSecrets, World } from '../support/fixtures.js';
+import { httpGet } from '../support/http.js';
 
 /** A browser, reduced to what the login flows need: a GET that does not follow redirects. */
-function get(url: string): Promise<{ status: number; location?: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url.replace('//localhost:', '//127.0.0.1:'), (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = httpGet;
 
 describe('account add --login', () => {
   let w: World;

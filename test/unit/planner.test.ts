@@ -48,6 +48,8 @@ describe('planAccount: what is due', () => {
     { name: 'quota: used 61m ago, checked before use', account: acct({ lastUsedAt: NOW - 61 * MIN, quota: { checkedAt: NOW - 2 * HOUR } }), actions: ['quota'] },
     { name: 'quota: used 30m ago: not yet', account: acct({ lastUsedAt: NOW - 30 * MIN, quota: { checkedAt: NOW - 2 * HOUR } }), actions: [] },
     { name: 'quota: checked after last use: not again', account: acct({ lastUsedAt: NOW - 3 * HOUR, quota: { checkedAt: NOW - 2 * HOUR } }), actions: [] },
+    { name: 'quota: a snapshot between the use and an hour after it does not cancel the refresh', account: acct({ lastUsedAt: NOW - 61 * MIN, quota: { checkedAt: NOW - 60 * MIN } }), actions: ['quota'] },
+    { name: 'quota: a snapshot an hour after the use: not again', account: acct({ lastUsedAt: NOW - 3 * HOUR, quota: { checkedAt: NOW - 2 * HOUR + 1 } }), actions: [] },
     { name: 'quota: never used and checked: never due', account: acct({ lastUsedAt: null, quota: { checkedAt: NOW - 48 * HOUR } }), actions: [] },
     { name: 'token comes first', account: acct({ credentials: oauth(NOW - MIN), rateLimitReset: null, quota: null }), actions: ['token', 'window', 'quota'] },
     { name: 'grok quota', account: acct({ provider: 'grok', lastUsedAt: NOW - 2 * HOUR, quota: { checkedAt: NOW - 3 * HOUR } }), actions: ['quota'] },

@@ -1,0 +1,319 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Account, Provider } from '../model/types.js';
+import { dispatcherFor } from '../net/dispatcher.js';
+import { chooseProxy } from '../net/proxy.js';
+import { retryAtFrom, usageFromHeaders } from '../providers/rate-limits.js';
+import type { AccountStore } from '../store/store.js';
+import { cjs } from '../util/cjs.js';
+import { version } from '../version.js';
+import { AccountPool } from './pool.js';
+import { Recorder } from './recorder.js';
+
+/**
+ * `refresher serve`: forwards bytes to the upstream, puts one account's credentials on them, and learns from
+ * the response headers. No translation, no cache. Failover happens only before the first byte reaches the
+ * client.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id'];
+const DEFAULT_COOLDOWN_MS = 60_000;
+/** an access token this close to its expiry is refreshed before it is used */
+const FRESH_MARGIN_MS = 60_000;
+
+interface Route {
+  provider: Provider;
+  /** the path to append to the upstream base (query included) */
+  rest: string;
+}
+
+function route(url: string): Route | null {
+  if (url.startsWith('/v1/')) return { provider: 'anthropic', rest: url };
+  if (url.startsWith('/codex/')) return { provider: 'codex', rest: url.slice('/codex'.length) };
+  if (url.startsWith('/grok/')) return { provider: 'grok', rest: url.slice('/grok'.length) };
+  return null;
+}
+
+/** The client's headers, less what is the connection's, the client's own credentials and our control headers. */
+function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+  const named = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('proxy-') || k.startsWith('x-refresher-')) continue;
+    if (k === 'authorization' || k === 'x-api-key' || k === 'cookie') continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function credentialHeaders(a: Account, client: Record<string, string>): Record<string, string> {
+  if (a.provider === 'grok') return { cookie: a.credentials.ssoRw ? `sso=${a.credentials.sso}; sso-rw=${a.credentials.ssoRw}` : `sso=${a.credentials.sso}` };
+  const h: Record<string, string> = { authorization: `Bearer ${a.credentials.accessToken}` };
+  if (a.provider === 'anthropic') {
+    const beta = (client['anthropic-beta'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    h['anthropic-beta'] = [...new Set([...beta, 'oauth-2025-04-20'])].join(',');
+  } else if (a.credentials.accountId) h['chatgpt-account-id'] = a.credentials.accountId;
+  return h;
+}
+
+/** 429 in the provider's own error shape, with when to come back. */
+function allCooling(provider: Provider, res: ServerResponse, resetAt: number | null, now: number): void {
+  const secs = resetAt ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60;
+  const message = `every ${provider} account is cooling down; the first is usable again in ${secs} s`;
+  const body =
+    provider === 'anthropic'
+      ? { type: 'error', error: { type: 'rate_limit_error', message } }
+      : provider === 'codex'
+        ? { error: { type: 'usage_limit_reached', message, resets_in_seconds: secs } }
+        : { code: 8, message };
+  res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(secs) });
+  res.end(JSON.stringify(body));
+}
+
+function sendJson(res: ServerResponse, status: number, doc: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(doc));
+}
+
+const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1' || addr.startsWith('127.') || addr === '::ffff:127.0.0.1');
+
+export interface ServeOptions {
+  store: AccountStore;
+  cfg: Config;
+  log: Logger;
+  host: string;
+  port: number;
+  /** client keys; empty = none required (loopback only) */
+  keys: string[];
+}
+
+export class ServeServer {
+  readonly pool: AccountPool;
+  readonly recorder: Recorder;
+  private server: Server | null = null;
+  private readonly refreshing = new Map<string, Promise<Account | null>>();
+  private inFlight = 0;
+
+  constructor(private readonly o: ServeOptions) {
+    this.pool = new AccountPool(o.store);
+    this.recorder = new Recorder(o.store, o.log);
+  }
+
+  async listen(): Promise<string> {
+    this.pool.sync();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.o.port, this.o.host, resolve);
+    });
+    const addr = this.server.address() as AddressInfo;
+    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  }
+
+  /** Stop accepting; let streams in flight finish for up to graceMs; write what was learned. */
+  async close(graceMs = 10_000): Promise<void> {
+    const s = this.server;
+    if (s) {
+      s.close();
+      const until = Date.now() + graceMs;
+      while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      s.closeAllConnections();
+    }
+    await this.recorder.flushAll();
+    const { closeDispatchers } = await import('../net/dispatcher.js');
+    await closeDispatchers();
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    if (!this.o.keys.length) return true;
+    const given = String(req.headers['x-api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    const g = Buffer.from(given);
+    return this.o.keys.some((k) => {
+      const b = Buffer.from(k);
+      return b.length === g.length && timingSafeEqual(b, g);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    this.inFlight++;
+    let accountId = '-';
+    let bytes = 0;
+    res.on('close', () => {
+      this.inFlight--;
+      const path = (req.url ?? '/').split('?')[0];
+      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${res.statusCode} ${Date.now() - started}ms ${bytes}B`);
+    });
+    try {
+      const url = req.url ?? '/';
+      if (!this.authorized(req)) return sendJson(res, 401, { error: { type: 'authentication_error', message: 'refresher serve: a client key is required (x-api-key or Authorization: Bearer)' } });
+      this.pool.sync();
+      if (url === '/health') {
+        const now = Date.now();
+        const all = this.pool.all();
+        return sendJson(res, 200, { status: 'ok', version: version(), accounts: { total: all.length, available: all.filter((a) => this.pool.eligible(a, a.provider, now)).length } });
+      }
+      if (url === '/status') {
+        if (!isLoopback(req.socket.remoteAddress)) return sendJson(res, 403, { error: { message: '/status answers loopback clients only' } });
+        const { statusRows } = await import('../render/views.js');
+        return sendJson(res, 200, statusRows(this.pool.all(), this.o.cfg, Date.now(), null));
+      }
+      const r = route(url);
+      if (!r) return sendJson(res, 404, { error: { type: 'not_found_error', message: 'refresher serve: use /v1/* (anthropic), /codex/* or /grok/*' } });
+      const body = await this.readBody(req, res);
+      if (body === null) return;
+      await this.forward(req, res, r, body, (id) => (accountId = id), (n) => (bytes += n));
+    } catch (e) {
+      if (!res.headersSent) sendJson(res, 502, { error: { type: 'api_error', message: `refresher serve: ${(e as Error).message}` } });
+      else res.destroy();
+    }
+  }
+
+  /** The request body, buffered (failover must be able to send it again), up to the cap; null after a 413. */
+  private async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > this.o.cfg.serve.maxBodyBytes) {
+        sendJson(res, 413, { error: { type: 'request_too_large', message: `the request body is over ${this.o.cfg.serve.maxBodyBytes / 1024 / 1024} MiB` } });
+        req.destroy();
+        return null;
+      }
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** A token that works now: the file's, if another process refreshed; else one refresh, shared by every waiter. */
+  private fresh(a: Account, rejected: string | null): Promise<Account | null> {
+    let p = this.refreshing.get(a.id);
+    if (!p) {
+      p = this.refresh(a, rejected).finally(() => this.refreshing.delete(a.id));
+      this.refreshing.set(a.id, p);
+    }
+    return p;
+  }
+
+  private async refresh(a: Account, rejected: string | null): Promise<Account | null> {
+    const { store, cfg, log } = this.o;
+    const read = () => {
+      const r = store.read(a.id);
+      return 'account' in r ? r.account : null;
+    };
+    const cur = read();
+    if (!cur || cur.provider === 'grok') return cur;
+    const usable = (x: Account) => x.provider !== 'grok' && !!x.credentials.accessToken && (x.credentials.expiresAt === null || x.credentials.expiresAt > Date.now() + FRESH_MARGIN_MS);
+    if (usable(cur) && cur.credentials.accessToken !== rejected) return cur;
+    if (!cur.credentials.refreshToken) return null;
+    const { Runner } = await import('../core/runner.js');
+    const report = await new Runner({ store, cfg, log, now: () => Date.now(), waitForLockMs: 30_000, tag: '[serve]', embedded: true }).run(
+      [{ id: a.id, actions: [{ account: a.id, action: 'token', reason: rejected ? 'the upstream refused the access token' : 'the access token is about to expire' }], forced: true }],
+      [cur],
+    );
+    const after = read();
+    if (after) this.pool.replace({ ...after, recovery: null });
+    return report.actions.every((x) => x.ok) && after && usable(after) ? after : null;
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
+    const { cfg } = this.o;
+    const undici = cjs(await import('undici'));
+    const client = forwardedHeaders(req);
+    const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
+    const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
+    const now = Date.now();
+    const candidates = this.pool.choose(r.provider, now, { sessionId, pin });
+    if (!candidates.length) {
+      if (pin && !this.pool.get(pin)) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
+      return allCooling(r.provider, res, this.pool.earliestReset(r.provider, now), now);
+    }
+    // The client went away: abort whatever is in flight upstream at once.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
+    for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !gone.signal.aborted; i++, tried++) {
+      let a: Account | null = candidates[i]!;
+      onAccount(a.id);
+      if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
+        a = await this.fresh(a, null);
+        if (!a) continue;
+      }
+      for (let retry401 = 0; ; retry401++) {
+        const base = a.endpoint ?? cfg.providers[r.provider].apiBase;
+        const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
+        let up;
+        try {
+          up = await undici.request(base + r.rest, {
+            method: (req.method ?? 'GET') as 'GET',
+            headers: { ...client, ...credentialHeaders(a, client) },
+            body: body.length || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : undefined,
+            dispatcher,
+            signal: gone.signal,
+            headersTimeout: cfg.serve.headersTimeoutMs,
+            bodyTimeout: cfg.serve.idleTimeoutMs,
+          });
+        } catch (e) {
+          if (gone.signal.aborted) return;
+          this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
+          break;
+        }
+        const status = up.statusCode;
+        const headers = Object.fromEntries(Object.entries(up.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+        const at = Date.now();
+        if (status === 401 && a.provider !== 'grok' && retry401 === 0) {
+          await up.body.dump();
+          const next = await this.fresh(a, a.credentials.accessToken);
+          if (next) {
+            a = next;
+            continue;
+          }
+          this.recorder.note(a.id, { lastUsedAt: at });
+          break;
+        }
+        if (status === 429 || status === 529) {
+          const text = await up.body.text().catch(() => '');
+          // A cooldown never outlives the reset that caused it; without one, a minute.
+          const until = retryAtFrom(r.provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
+          this.pool.setCooldown(a.id, until);
+          this.recorder.note(a.id, { cooldownUntil: until, ...this.learned(r.provider, headers, at) });
+          lastFailure = { status, headers, text };
+          break;
+        }
+        // Anything else goes to the client as it is: a 400 or 403 about the request would be the same elsewhere.
+        this.pool.noteUse(a.id, at, sessionId);
+        this.recorder.note(a.id, this.learned(r.provider, headers, at));
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+        res.writeHead(status, out);
+        res.flushHeaders();
+        try {
+          for await (const chunk of up.body) {
+            onBytes((chunk as Buffer).length);
+            if (!res.write(chunk)) await new Promise((resume) => res.once('drain', resume));
+          }
+          res.end();
+        } catch {
+          // After the first byte there is no failover: an error mid-stream ends the client's stream.
+          res.destroy();
+        }
+        return;
+      }
+    }
+    if (gone.signal.aborted) return;
+    if (lastFailure && candidates.length === 1 && !this.pool.earliestReset(r.provider, Date.now())) {
+      res.writeHead(lastFailure.status, { 'content-type': lastFailure.headers['content-type'] ?? 'application/json' });
+      return void res.end(lastFailure.text);
+    }
+    return allCooling(r.provider, res, this.pool.earliestReset(r.provider, Date.now()), Date.now());
+  }
+
+  /** What the response headers say about the account: its last use, its windows. */
+  private learned(provider: Provider, headers: Record<string, string>, at: number) {
+    const u = usageFromHeaders(provider, headers);
+    return { lastUsedAt: at, ...(u.reset ? { rateLimitReset: u.reset } : {}), ...(u.quota ? { quota: u.quota } : {}) };
+  }
+}

@@ -1,0 +1,227 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SIM_PATHS } from '../../src/sim/server.js';
+import { expectNoCanary } from '../support/canary.js';
+import { httpGet } from '../support/http.js';
+import { runCli, startCli, waitForStderr } from '../support/cli.js';
+import { HOUR, MIN, World } from '../support/fixtures.js';
+import { sleep, until } from '../support/hostile.js';
+
+/** `refresher serve` on a free port, as a real process. */
+async function startServe(w: World, extra: string[] = [], env: Record<string, string> = {}) {
+  const h = startCli(w.args('serve', '--port', '0', ...extra), { env: { LOG_LEVEL: 'info', ...env } });
+  const [, url] = await waitForStderr(h, /listening on (http:\/\/\S+)/, 15_000);
+  return { ...h, url: url!, stop: async () => (h.child.kill('SIGTERM'), h.done) };
+}
+
+const get = httpGet;
+
+describe('refresher serve', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await new World().start();
+  });
+  afterEach(() => w.stop());
+
+  it('the Anthropic SDK, streaming and not, through serve: the account token goes upstream, the client key does not; the use is recorded', async () => {
+    const c = w.anthropic('a1', { fields: { lastUsedAt: null } });
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'sk-ant-api03-client-key-that-must-not-travel' });
+      const msg = await sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+      expect(msg.content[0]).toMatchObject({ type: 'text', text: '4' });
+      const stream = sdk.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+      const final = await stream.finalMessage();
+      expect(final.content[0]).toMatchObject({ type: 'text', text: '4' });
+      const sent = w.sim.requestsTo(SIM_PATHS.messages);
+      expect(sent).toHaveLength(2);
+      for (const r of sent) {
+        expect(r.headers.authorization).toBe(`Bearer ${c.accessToken}`);
+        expect(r.headers['x-api-key']).toBeUndefined();
+        expect(String(r.headers['anthropic-beta'])).toContain('oauth-2025-04-20');
+        expect(String(r.headers['user-agent'])).toMatch(/^Anthropic\/JS/); // the client's, unchanged
+      }
+      await until(() => w.home.read('a1').lastUsedAt !== null, 5000, 'the recorded use');
+      const doc = w.home.read('a1');
+      expect(doc.rateLimitReset).toBe(Math.floor(c.account.windowResetAt! / 1000) * 1000); // the header is in seconds
+      expect(doc.quota.fiveHour.utilization).toBe(1);
+      expect(doc.quota.sevenDay.utilization).toBe(10);
+      const health = await get(`${s.url}/health`);
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', accounts: { total: 1, available: 1 } });
+      const status = await get(`${s.url}/status`);
+      expect(JSON.parse(status.body)[0]).toMatchObject({ id: 'a1', provider: 'anthropic' });
+      expectNoCanary(health.body + status.body, 'serve /health and /status');
+    } finally {
+      const r = await s.stop();
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/\[serve\] POST \/v1\/messages a1 200 \d+ms \d+B/);
+      expect(r.stderr).not.toContain('client-key-that-must-not-travel');
+    }
+  });
+
+  it('a 429 moves on to the next account; the cooling one waits for its reset, not longer, and its cooldown is on disk', async () => {
+    w.anthropic('first', { fields: { priority: 0 } });
+    w.anthropic('second', { fields: { priority: 1 } });
+    const reset = Math.floor(Date.now() / 1000) + 3;
+    w.sim.fault(SIM_PATHS.messages, { status: 429, headers: { 'anthropic-ratelimit-unified-reset': String(reset), 'retry-after': '3' }, body: { type: 'error', error: { type: 'rate_limit_error', message: 'limit' } } });
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'x', maxRetries: 0 });
+      const ask = () => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+      await ask();
+      await ask();
+      const who = () => w.sim.requestsTo(SIM_PATHS.messages).map((r) => (r.headers.authorization === `Bearer ${w.home.read('first').credentials.accessToken}` ? 'first' : 'second'));
+      expect(who()).toEqual(['first', 'second', 'second']);
+      await until(() => w.home.read('first').cooldownUntil !== undefined && w.home.read('first').cooldownUntil !== null, 5000, 'the cooldown on disk');
+      expect(w.home.read('first').cooldownUntil).toBe(reset * 1000);
+      await sleep(reset * 1000 - Date.now() + 200);
+      await ask();
+      expect(who()).toEqual(['first', 'second', 'second', 'first']);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('every account cooling down: 429 with retry-after, in the provider\'s own error shape', async () => {
+    w.anthropic('only', { fields: { cooldownUntil: Date.now() + 90_000 } });
+    const s = await startServe(w);
+    try {
+      const r = await new Promise<{ status: number; headers: any; body: string }>((resolve) => {
+        const req = request(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        req.end(JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [] }));
+      });
+      expect(r.status).toBe(429);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(80);
+      expect(JSON.parse(r.body)).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+      expect(w.sim.requestsTo(SIM_PATHS.messages)).toHaveLength(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a 401 refreshes the token once, however many requests wait, and retries on the same account', async () => {
+    const c = w.anthropic('a1');
+    // the upstream no longer takes our access token (revoked, or expired early)
+    w.home.writeAccount({ ...w.home.read('a1'), credentials: { accessToken: 'sk-ant-oat01-revoked-access-token-0000', refreshToken: c.refreshToken, expiresAt: Date.now() + 5 * HOUR } });
+    w.secrets.push('sk-ant-oat01-revoked-access-token-0000');
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'x', maxRetries: 0 });
+      const results = await Promise.all(Array.from({ length: 5 }, () => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })));
+      expect(results.every((m) => m.content[0]?.type === 'text')).toBe(true);
+      expect(w.sim.state.refreshCalls).toBe(1);
+      expect(w.sim.state.refreshReuses).toBe(0);
+      expect(w.home.read('a1').credentials.refreshToken).toBe(c.account.refreshToken);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('session affinity keeps a conversation on its account; x-refresher-account pins one', async () => {
+    w.anthropic('best', { fields: { priority: 0 } });
+    w.anthropic('other', { fields: { priority: 1 } });
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'x', maxRetries: 0 });
+      const ask = (headers: Record<string, string>) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, { headers });
+      await ask({ 'x-refresher-account': 'other', 'x-claude-code-session-id': 's1' });
+      await ask({ 'x-claude-code-session-id': 's1' });
+      await ask({});
+      const tokens = { best: w.home.read('best').credentials.accessToken, other: w.home.read('other').credentials.accessToken };
+      const who = w.sim.requestsTo(SIM_PATHS.messages).map((r) => (r.headers.authorization === `Bearer ${tokens.best}` ? 'best' : 'other'));
+      expect(who).toEqual(['other', 'other', 'best']);
+      expect(w.sim.requestsTo(SIM_PATHS.messages).every((r) => r.headers['x-refresher-account'] === undefined)).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('codex: /codex/* with the account id; the x-codex windows are recorded by their length', async () => {
+    w.sim.state.codexWindowsSwapped = true;
+    const c = w.codex('cx', { fields: { quota: null } });
+    const s = await startServe(w);
+    try {
+      const r = await get(`${s.url}/codex/wham/usage`);
+      expect(r.status).toBe(200);
+      const sent = w.sim.requestsTo(SIM_PATHS.wham)[0]!;
+      expect(sent.headers['chatgpt-account-id']).toBe(c.account.accountId);
+      await until(() => !!w.home.read('cx').quota, 5000, 'the recorded windows');
+      const q = w.home.read('cx').quota;
+      expect(q.fiveHour.usedPercent).toBe(12);
+      expect(q.weekly.usedPercent).toBe(30);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a client that goes away mid-stream: the upstream request is aborted at once', async () => {
+    w.grok('g');
+    w.sim.fault('/rest/app-chat/conversations/new', { trickleMs: 50 });
+    const s = await startServe(w);
+    try {
+      const started = Date.now();
+      await new Promise<void>((resolve) => {
+        const req = request(`${s.url}/grok/rest/app-chat/conversations/new`, { method: 'POST' }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.end('{}');
+      });
+      const abortedAt = Date.now();
+      await until(() => w.sim.requestsTo('/rest/app-chat/conversations/new')[0]?.closedAt !== undefined, 5000, 'the upstream close');
+      const lag = w.sim.requestsTo('/rest/app-chat/conversations/new')[0]!.closedAt! - abortedAt;
+      console.log(`upstream closed ${lag} ms after the client went away (stream ran ${abortedAt - started} ms)`);
+      expect(lag).toBeLessThan(1000);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('tick and serve on one home at once, with rotating tokens: no token reused, no update lost', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\nrefresh_before_expiry: 10m\n'));
+    const ids = ['r1', 'r2', 'r3'];
+    for (const id of ids) w.anthropic(id, { expiresIn: 5 * MIN, fields: { lastUsedAt: null } });
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'x', maxRetries: 0 });
+      const load = Promise.all(Array.from({ length: 12 }, (_, i) => sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-refresher-account': ids[i % 3]! } })));
+      const ticks = Promise.all([runCli(w.args('tick')), runCli(w.args('tick'))]);
+      await Promise.all([load, ticks]);
+      expect(w.sim.state.refreshReuses).toBe(0);
+      await until(() => ids.every((id) => w.home.read(id).lastUsedAt !== null), 5000, 'every use recorded');
+      ids.forEach((id, i) => expect(w.home.read(id).credentials.refreshToken).toBe(w.sim.state.oauth[i]!.refreshToken));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('off loopback only with client keys, which clients must present and which are never forwarded or printed', async () => {
+    w.anthropic('a1');
+    const refused = await runCli(w.args('serve', '--host', '0.0.0.0', '--port', '0'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to listen on 0.0.0.0 without client keys');
+    const keyFile = join(w.home.dir, 'keys');
+    const key = 'client-key-0123456789abcdef';
+    writeFileSync(keyFile, `# serve keys\n${key}\n`, { mode: 0o600 });
+    w.secrets.push(key);
+    const s = await startServe(w, ['--host', '127.0.0.1', '--api-key-file', keyFile]);
+    try {
+      expect((await get(`${s.url}/health`)).status).toBe(401);
+      expect((await get(`${s.url}/health`, { 'x-api-key': key })).status).toBe(200);
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: key, maxRetries: 0 });
+      await sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+      expect(w.sim.requestsTo(SIM_PATHS.messages)[0]!.headers['x-api-key']).toBeUndefined();
+    } finally {
+      await s.stop();
+    }
+  });
+});
