@@ -1,5 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +62,35 @@ describe('refresher serve', () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/\[serve\] POST \/v1\/messages a1 200 \d+ms \d+B/);
       expect(r.stderr).not.toContain('client-key-that-must-not-travel');
+    }
+  });
+
+  it('the real Claude Code through serve: its own headers pass, its placeholder token is replaced by the account\'s', async (t) => {
+    const claude = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
+    if (!existsSync(claude)) return t.skip('@anthropic-ai/claude-code is not installed (npm ci installs it)');
+    const c = w.anthropic('a1', { fields: { lastUsedAt: null } });
+    const s = await startServe(w);
+    const claudeHome = mkdtempSync(join(tmpdir(), 'refresher-claude-home-'));
+    try {
+      const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(claude, ['-p', 'hi', '--model', 'claude-haiku-4-5', '--max-turns', '1', '--tools', '', '--no-session-persistence'], {
+          env: { ...process.env, HOME: claudeHome, ANTHROPIC_BASE_URL: s.url, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-placeholder-for-serve-000', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      expect(out.code).toBe(0);
+      expect(out.stdout.trim()).toBe('4');
+      const sent = w.sim.requestsTo(SIM_PATHS.messages)[0]!;
+      expect(sent.headers.authorization).toBe(`Bearer ${c.accessToken}`);
+      expect(String(sent.headers['user-agent'])).toMatch(/^claude-cli\//);
+      expect(sent.headers['x-app']).toBe('cli');
+      await until(() => w.home.read('a1').lastUsedAt !== null, 5000, 'the recorded use');
+    } finally {
+      await s.stop();
+      rmSync(claudeHome, { recursive: true, force: true });
     }
   });
 
