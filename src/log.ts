@@ -41,7 +41,27 @@ export function wantsTimestamps(): boolean {
  * (LOG_LEVEL still asks for it explicitly with --json). One format for every command: an optional ISO
  * timestamp, `warning: ` or `error: `, the message; control characters escaped, secrets scrubbed.
  */
-export function createLogger(opts: { json?: boolean; quiet?: boolean } = {}): Logger {
+/**
+ * For a long-running process that logs a line per request (serve): lines are gathered and written once per
+ * turn of the event loop, one system call for many lines, and whatever is left is written at exit.
+ */
+function bufferedWriter(): (text: string) => void {
+  let pending: string[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const text = pending.join('');
+    pending = [];
+    writeErr(text);
+  };
+  process.on('exit', flush);
+  return (text) => {
+    if (!pending.length) setImmediate(flush);
+    pending.push(text);
+  };
+}
+
+export function createLogger(opts: { json?: boolean; quiet?: boolean; buffered?: boolean } = {}): Logger {
+  const write = opts.buffered ? bufferedWriter() : writeErr;
   const env = (process.env.LOG_LEVEL ?? '').toLowerCase();
   const level: LogLevel = opts.quiet ? 'warn' : isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
   const stamp = wantsTimestamps();
@@ -50,7 +70,7 @@ export function createLogger(opts: { json?: boolean; quiet?: boolean } = {}): Lo
     const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
     const text = escapeControl(redact(`${tag}${msg}`), true);
     const at = stamp ? `${new Date().toISOString()} ` : '';
-    writeErr((at ? text.split('\n').map((line) => at + line).join('\n') : text) + '\n');
+    write((at ? text.split('\n').map((line) => at + line).join('\n') : text) + '\n');
   };
   if (env && !isLogLevel(env)) emit('warn', `LOG_LEVEL=${escapeControl(env).slice(0, 20)} is not one of debug, info, warn, error; using ${level}`);
   return {

@@ -23,7 +23,7 @@ export interface Context {
 }
 
 /** `existing`: the command reads accounts, so the home must exist (exit 2 naming the path otherwise). */
-export async function openContext(g: GlobalOptions, opts: { json?: boolean; existing?: boolean } = {}): Promise<Context> {
+export async function openContext(g: GlobalOptions, opts: { json?: boolean; existing?: boolean; buffered?: boolean } = {}): Promise<Context> {
   const home = resolveHome(g.home);
   const log = createLogger({ ...opts, quiet: g.quiet });
   const store = new AccountStore(home);

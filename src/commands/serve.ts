@@ -33,7 +33,7 @@ function readKeys(file: string): string[] {
 }
 
 export async function serve(g: GlobalOptions, o: ServeCliOptions): Promise<number> {
-  const ctx = await openContext(g, { existing: true });
+  const ctx = await openContext(g, { existing: true, buffered: true });
   const { cfg, log, store } = ctx;
   const host = o.host ?? cfg.serve.host;
   const port = o.port === undefined ? cfg.serve.port : Number(o.port);

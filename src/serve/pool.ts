@@ -8,11 +8,14 @@ import type { AccountStore } from '../store/store.js';
  * Chooses the accounts for a request, in order.
  */
 const AFFINITY_TTL_MS = 3_600_000;
+const SYNC_MS = 250;
 const AFFINITY_MAX = 10_000;
 
 export class AccountPool {
   private accounts: Account[] = [];
   private stamp = '';
+  private loadedAt = 0;
+  private checkedAt = 0;
   /** session id -> account id, least recently used first */
   private affinity = new Map<string, { id: string; at: number }>();
   /** cooldowns this process set, before the recorder has written them */
@@ -22,12 +25,20 @@ export class AccountPool {
 
   constructor(private readonly store: AccountStore) {}
 
-  /** Re-reads the accounts when the directory changed (or changed within the last 2 s: file times are coarse). */
+  /**
+   * Re-reads the accounts when the directory changed. File times are coarse (a few ms): a write in the same
+   * tick as our last read leaves them unchanged, so a read that close to the change is followed by one more.
+   */
   sync(now = Date.now()): void {
+    // A stat per request is measurable at thousands a second; a rotated token is seen within SYNC_MS anyway
+    // (and a 401 re-reads the file at once).
+    if (now - this.checkedAt < SYNC_MS) return;
+    this.checkedAt = now;
     const st = statSync(this.store.dir, { throwIfNoEntry: false });
     const stamp = st ? `${st.mtimeMs}:${st.ctimeMs}` : 'none';
-    if (stamp === this.stamp && st && now - st.mtimeMs > 2000) return;
+    if (stamp === this.stamp && !(st && this.loadedAt - st.mtimeMs < 50 && now - this.loadedAt >= 50)) return;
     this.stamp = stamp;
+    this.loadedAt = now;
     this.accounts = this.store.loadAll().accounts.map((l) => l.account);
   }
 

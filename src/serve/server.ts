@@ -96,6 +96,7 @@ export class ServeServer {
   private server: Server | null = null;
   private readonly refreshing = new Map<string, Promise<Account | null>>();
   private inFlight = 0;
+  private undici: typeof import('undici') | null = null;
 
   constructor(private readonly o: ServeOptions) {
     this.pool = new AccountPool(o.store);
@@ -221,7 +222,7 @@ export class ServeServer {
 
   private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
     const { cfg } = this.o;
-    const undici = cjs(await import('undici'));
+    const undici = (this.undici ??= cjs(await import('undici')));
     const client = forwardedHeaders(req);
     const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
     const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
@@ -231,9 +232,11 @@ export class ServeServer {
       if (pin && !this.pool.get(pin)) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
       return allCooling(r.provider, res, this.pool.earliestReset(r.provider, now), now);
     }
-    // The client went away: abort whatever is in flight upstream at once.
+    // The client went away: abort whatever is in flight upstream at once. (Only then: an abort builds an
+    // exception with a stack, a visible cost at thousands of requests a second.)
     const gone = new AbortController();
-    res.on('close', () => gone.abort());
+    let finished = false;
+    res.on('close', () => finished || gone.abort());
     let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
     for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !gone.signal.aborted; i++, tried++) {
       let a: Account | null = candidates[i]!;
@@ -286,15 +289,18 @@ export class ServeServer {
         // Anything else goes to the client as it is: a 400 or 403 about the request would be the same elsewhere.
         this.pool.noteUse(a.id, at, sessionId);
         this.recorder.note(a.id, this.learned(r.provider, headers, at));
+        // The answer's own length passes (no chunked re-encoding); what belongs to the connection does not.
         const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+        for (const [k, v] of Object.entries(headers)) if (k === 'content-length' || !HOP_BY_HOP.has(k)) out[k] = v;
         res.writeHead(status, out);
-        res.flushHeaders();
+        // A stream's headers go at once (its first event may take a while); other answers go with their body.
+        if (/event-stream/.test(out['content-type'] ?? '')) res.flushHeaders();
         try {
           for await (const chunk of up.body) {
             onBytes((chunk as Buffer).length);
             if (!res.write(chunk)) await new Promise((resume) => res.once('drain', resume));
           }
+          finished = true;
           res.end();
         } catch {
           // After the first byte there is no failover: an error mid-stream ends the client's stream.

@@ -16,6 +16,8 @@ export interface Fault {
   reset?: boolean;
   /** answer 200 headers at once, then one byte of body every this many ms, for ever (a trickling answer) */
   trickleMs?: number;
+  /** answer 200 with this many bytes of server-sent events, as fast as the reader takes them (benchmarks) */
+  streamBytes?: number;
   /** how many requests it applies to (default 1; Infinity for all) */
   times?: number;
 }
@@ -156,6 +158,16 @@ export class Simulator {
     if (res.destroyed || req.socket.destroyed) return;
     if (fault?.reset) {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.streamBytes) {
+      entry.status = 200;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = Buffer.from(`event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', delta: { text: 'x'.repeat(16_000) } })}\n\n`);
+      for (let sent = 0; sent < fault.streamBytes && !res.destroyed; sent += chunk.length) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+      }
+      res.end();
       return;
     }
     if (fault?.trickleMs) {

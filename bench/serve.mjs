@@ -1,0 +1,138 @@
+// `refresher serve` against the floor of what a Node proxy can do here, in one run, with one load generator
+// (autocannon). Each server runs in a process of its own: the simulator, a bare pass-through proxy
+// (bench/bare-proxy.mjs: node:http in, an undici Pool out, bodies piped, one header added) and serve.
+//   1. throughput and latency, non-streaming messages, 10 connections: directly, through the bare proxy,
+//      through serve (goals: serve/bare throughput >= 0.8, p50 added <= 0.3 ms, p99 added <= 2 ms)
+//   2. serve's RSS while it streams STREAM_MB (1024) of server-sent events to a slow reader (goal: <= 20 MB)
+//   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
+//      file descriptors and RSS after each round (goal: no growth)
+// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 node bench/serve.mjs
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { BIN } from './util.mjs';
+
+const DURATION = Number(process.env.DURATION ?? 10);
+const STREAM_MB = Number(process.env.STREAM_MB ?? 1024);
+const CLIENTS = Number(process.env.CLIENTS ?? 1000);
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const children = [];
+
+/** Starts a process and resolves with the first line it prints on stdout (or stderr, matched by `re`). */
+function start(args, { env = {}, re = null } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    const look = () => {
+      const m = re ? re.exec(err) : out.includes('\n') ? [out.slice(0, out.indexOf('\n'))] : null;
+      if (m) resolve({ child, line: re ? m[1] : m[0] });
+    };
+    child.stdout.on('data', (d) => ((out += d), look()));
+    child.stderr.on('data', (d) => ((err += d), err.length > 100_000 && (err = err.slice(-10_000)), look()));
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err.slice(-500)}`)));
+  });
+}
+
+async function serveOver(simInfo) {
+  const home = mkdtempSync(join(tmpdir(), 'refresher-bench-serve-'));
+  mkdirSync(join(home, 'accounts'), { mode: 0o700 });
+  writeFileSync(join(home, 'config.yaml'), simInfo.config, { mode: 0o600 });
+  const doc = { version: 1, id: 'bench', provider: 'anthropic', credentials: simInfo.credentials, rateLimitReset: Date.now() + 3_600_000, quota: { checkedAt: Date.now() } };
+  writeFileSync(join(home, 'accounts', 'bench.json'), JSON.stringify(doc), { mode: 0o600 });
+  const s = await start([BIN, 'serve', '--port', '0', '--home', home], { re: /listening on (http:\/\/\S+)/ });
+  return { ...s, url: s.line, home };
+}
+
+const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+
+async function load(url, token, duration = DURATION) {
+  const r = await autocannon({
+    url: `${url}/v1/messages`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01' },
+    body,
+    connections: 10,
+    duration,
+  });
+  if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const fds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
+
+function stream(url, { slow = false, abortAfterFirst = false } = {}) {
+  return new Promise((resolve) => {
+    const req = request(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let bytes = 0;
+      res.on('data', (d) => {
+        bytes += d.length;
+        if (abortAfterFirst) {
+          req.destroy();
+          resolve(bytes);
+        } else if (slow) {
+          // a slow reader: pause a millisecond for every chunk
+          res.pause();
+          setTimeout(() => res.resume(), 1);
+        }
+      });
+      res.on('end', () => resolve(bytes));
+      res.on('error', () => resolve(bytes));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+try {
+  // 1. throughput and latency
+  const sim = JSON.parse((await start(['bench/serve-sim.mjs'])).line);
+  const bare = (await start(['bench/bare-proxy.mjs', sim.url])).line;
+  const srv = await serveOver(sim);
+  const token = sim.credentials.accessToken;
+  for (const u of [sim.url, bare, srv.url]) await load(u, token, 2); // warm up
+  const direct = await load(sim.url, token);
+  const viaBare = await load(bare, token);
+  const viaServe = await load(srv.url, token);
+  const fmt = (x) => `${x.rps.toFixed(0).padStart(6)} req/s  p50 ${x.p50.toFixed(2)} ms  p99 ${x.p99.toFixed(2)} ms`;
+  console.log(`non-streaming messages, 10 connections, ${DURATION} s each:`);
+  console.log(`  direct to the simulator  ${fmt(direct)}`);
+  console.log(`  bare pass-through proxy  ${fmt(viaBare)}`);
+  console.log(`  refresher serve          ${fmt(viaServe)}`);
+  console.log(`  serve/bare throughput ${(viaServe.rps / viaBare.rps).toFixed(2)} (goal >= 0.8); p50 added ${(viaServe.p50 - viaBare.p50).toFixed(2)} ms (goal <= 0.3); p99 added ${(viaServe.p99 - viaBare.p99).toFixed(2)} ms (goal <= 2)`);
+
+  // 2. one long stream to a slow reader
+  const big = JSON.parse((await start(['bench/serve-sim.mjs', String(STREAM_MB * 1024 * 1024)])).line);
+  const s2 = await serveOver(big);
+  await stream(s2.url, { abortAfterFirst: true });
+  const before = rssMb(s2.child.pid);
+  let peak = before;
+  const poll = setInterval(() => (peak = Math.max(peak, rssMb(s2.child.pid))), 100);
+  const t0 = Date.now();
+  const got = await stream(s2.url, { slow: true });
+  clearInterval(poll);
+  console.log(`one stream of ${(got / 1024 / 1024).toFixed(0)} MB to a slow reader in ${((Date.now() - t0) / 1000).toFixed(1)} s: serve RSS ${before.toFixed(1)} MB before, ${peak.toFixed(1)} MB at most: growth ${(peak - before).toFixed(1)} MB (goal <= 20)`);
+
+  // 3. many streams, some abandoned
+  const small = JSON.parse((await start(['bench/serve-sim.mjs', String(256 * 1024)])).line);
+  const s3 = await serveOver(small);
+  const rounds = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => stream(s3.url, { abortAfterFirst: i % 10 === 0 })));
+    await new Promise((res) => setTimeout(res, 300));
+    rounds.push({ r, fds: fds(s3.child.pid), rss: rssMb(s3.child.pid) });
+  }
+  console.log(`${CLIENTS} concurrent streaming clients, 10 % aborting, ${ROUNDS} rounds: serve's open fds and RSS after each round:`);
+  console.log('  ' + rounds.map((x) => `${x.r}: ${x.fds} fds ${x.rss.toFixed(0)} MB`).join(' | '));
+  const second = rounds[1] ?? rounds[0];
+  const last = rounds.at(-1);
+  console.log(`  from round 2 to round ${ROUNDS}: ${last.fds - second.fds} fds, ${(last.rss - second.rss).toFixed(1)} MB (goal: no growth)`);
+  for (const h of [srv.home, s2.home, s3.home]) rmSync(h, { recursive: true, force: true });
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+}
