@@ -95,6 +95,20 @@ program
   });
 
 program
+  .command('connect')
+  .description('point Claude Code at `refresher serve` (and back, exactly as it was); for codex, print the config line')
+  .argument('<claude|codex>', 'which client')
+  .option('--off', 'claude: back to direct, as it was before')
+  .option('--status', 'claude: direct, through refresher, or elsewhere')
+  .option('--url <url>', 'the serve URL (default: from serve.host and serve.port)')
+  .option('--json', 'print --status as JSON')
+  .addHelpText('after', examples(['refresher connect claude', 'refresher connect claude --status', 'refresher connect claude --off', 'refresher connect codex']))
+  .action(async (target: string, opts, cmd: Command) => {
+    const { connectCommand } = await import('./commands/connect.js');
+    exitCode = await connectCommand(globals(cmd), target, opts);
+  });
+
+program
   .command('doctor')
   .description('check everything that could stop accounts being maintained; each problem comes with the command that fixes it')
   .option('--json', 'print the checks as JSON')
