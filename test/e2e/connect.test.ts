@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli, startCli, waitForStderr } from '../support/cli.js';
+import { CLAUDE, claudeHi } from '../support/claude.js';
 import { World } from '../support/fixtures.js';
-
-const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
 
 describe('refresher connect', () => {
   let w: World;
@@ -72,16 +69,8 @@ describe('refresher connect', () => {
       const on = await runCli(w.args('connect', 'claude', '--url', url!), { env: env() });
       expect(on.stderr).not.toContain('nothing answers');
       expect(parseJson(await runCli(w.args('connect', 'claude', '--status', '--json'), { env: env() }))).toMatchObject({ mode: 'refresher', serving: true });
-      const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn(CLAUDE, ['-p', 'hi', '--model', 'claude-haiku-4-5', '--max-turns', '1', '--tools', '', '--no-session-persistence'], {
-          // no ANTHROPIC_BASE_URL here: Claude Code takes it from the settings that connect wrote
-          env: { ...process.env, ANTHROPIC_BASE_URL: undefined, HOME: join(claudeDir, '..'), CLAUDE_CONFIG_DIR: claudeDir, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-placeholder-for-connect-0', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.on('close', (code) => resolve({ code, stdout }));
-      });
+      // no ANTHROPIC_BASE_URL here: Claude Code takes it from the settings that connect wrote
+      const out = await claudeHi({ ANTHROPIC_BASE_URL: undefined, HOME: join(claudeDir, '..'), CLAUDE_CONFIG_DIR: claudeDir, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-placeholder-for-connect-0' });
       expect(out.code).toBe(0);
       expect(out.stdout.trim()).toBe('4');
       expect(w.sim.requestsTo(SIM_PATHS.messages)[0]!.headers.authorization).toBe(`Bearer ${c.accessToken}`);

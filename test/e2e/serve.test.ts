@@ -1,13 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { expectNoCanary } from '../support/canary.js';
+import { CLAUDE, claudeHi } from '../support/claude.js';
 import { httpGet } from '../support/http.js';
 import { runCli, startCli, waitForStderr } from '../support/cli.js';
 import { HOUR, MIN, World } from '../support/fixtures.js';
@@ -66,21 +65,12 @@ describe('refresher serve', () => {
   });
 
   it('the real Claude Code through serve: its own headers pass, its placeholder token is replaced by the account\'s', async (t) => {
-    const claude = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
-    if (!existsSync(claude)) return t.skip('@anthropic-ai/claude-code is not installed (npm ci installs it)');
+    if (!existsSync(CLAUDE)) return t.skip('@anthropic-ai/claude-code is not installed (npm ci installs it)');
     const c = w.anthropic('a1', { fields: { lastUsedAt: null } });
     const s = await startServe(w);
     const claudeHome = mkdtempSync(join(tmpdir(), 'refresher-claude-home-'));
     try {
-      const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn(claude, ['-p', 'hi', '--model', 'claude-haiku-4-5', '--max-turns', '1', '--tools', '', '--no-session-persistence'], {
-          env: { ...process.env, HOME: claudeHome, ANTHROPIC_BASE_URL: s.url, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-placeholder-for-serve-000', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.on('close', (code) => resolve({ code, stdout }));
-      });
+      const out = await claudeHi({ HOME: claudeHome, ANTHROPIC_BASE_URL: s.url, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-placeholder-for-serve-000' });
       expect(out.code).toBe(0);
       expect(out.stdout.trim()).toBe('4');
       const sent = w.sim.requestsTo(SIM_PATHS.messages)[0]!;

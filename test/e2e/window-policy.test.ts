@@ -1,14 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson } from '../support/cli.js';
+import { CLAUDE } from '../support/claude.js';
 import { World } from '../support/fixtures.js';
 
-/** The official Claude Code CLI, a dev dependency: a native binary that runs offline against the simulator. */
-const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
 
 // Window starts under Anthropic's third-party policy (issue 10, part 2).
 describe('window starts and the third-party policy', () => {
