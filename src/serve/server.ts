@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { drainOrClose } from '../util/drain.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/types.js';
@@ -72,6 +73,7 @@ function allCooling(provider: Provider, res: ServerResponse, resetAt: number | n
   res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(secs) });
   res.end(JSON.stringify(body));
 }
+
 
 function sendJson(res: ServerResponse, status: number, doc: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -298,7 +300,8 @@ export class ServeServer {
         try {
           for await (const chunk of up.body) {
             onBytes((chunk as Buffer).length);
-            if (!res.write(chunk)) await new Promise((resume) => res.once('drain', resume));
+            if (!res.write(chunk)) await drainOrClose(res);
+            if (res.destroyed) break;
           }
           finished = true;
           res.end();

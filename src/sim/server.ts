@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { drainOrClose } from '../util/drain.js';
 import type { AddressInfo } from 'node:net';
 import { SimState, type SimOAuthAccount, type SimProvider } from './state.js';
 
@@ -70,6 +71,7 @@ export const THIRD_PARTY_REFUSAL = {
 const KNOWN_MODELS = new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-opus-4-1']);
 const FIVE_HOURS = 5 * 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 
 export class Simulator {
   readonly state = new SimState();
@@ -165,7 +167,7 @@ export class Simulator {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const chunk = Buffer.from(`event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', delta: { text: 'x'.repeat(16_000) } })}\n\n`);
       for (let sent = 0; sent < fault.streamBytes && !res.destroyed; sent += chunk.length) {
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r).once('close', r));
+        if (!res.write(chunk)) await drainOrClose(res);
       }
       res.end();
       return;
