@@ -75,6 +75,13 @@ function allCooling(provider: Provider, res: ServerResponse, resetAt: number | n
 }
 
 
+/** An answer of our own, in the provider's error shape, for when no upstream answer can be passed on. */
+function synthetic(status: number, provider: Provider, message: string): { status: number; headers: Record<string, string>; text: string } {
+  const type = status === 401 ? 'authentication_error' : 'api_error';
+  const doc = provider === 'anthropic' ? { type: 'error', error: { type, message } } : { error: { type, message } };
+  return { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(doc) };
+}
+
 function sendJson(res: ServerResponse, status: number, doc: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(doc));
@@ -241,11 +248,15 @@ export class ServeServer {
     res.on('close', () => finished || gone.abort());
     let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
     for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !gone.signal.aborted; i++, tried++) {
-      let a: Account | null = candidates[i]!;
+      let a: Account = candidates[i]!;
       onAccount(a.id);
       if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
-        a = await this.fresh(a, null);
-        if (!a) continue;
+        const refreshed = await this.fresh(a, null);
+        if (!refreshed) {
+          lastFailure = synthetic(401, r.provider, `refresher serve: the token of ${a.id} could not be refreshed; see refresher status`);
+          continue;
+        }
+        a = refreshed;
       }
       for (let retry401 = 0; ; retry401++) {
         const base = a.endpoint ?? cfg.providers[r.provider].apiBase;
@@ -264,19 +275,21 @@ export class ServeServer {
         } catch (e) {
           if (gone.signal.aborted) return;
           this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
+          lastFailure = synthetic(502, r.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
           break;
         }
         const status = up.statusCode;
         const headers = Object.fromEntries(Object.entries(up.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
         const at = Date.now();
-        if (status === 401 && a.provider !== 'grok' && retry401 === 0) {
-          await up.body.dump();
-          const next = await this.fresh(a, a.credentials.accessToken);
+        if (status === 401 && a.provider !== 'grok') {
+          // Refresh once and retry on the same account; refused again, move on.
+          const text = await up.body.text().catch(() => '');
+          lastFailure = { status, headers, text };
+          const next = retry401 === 0 ? await this.fresh(a, a.credentials.accessToken) : null;
           if (next) {
             a = next;
             continue;
           }
-          this.recorder.note(a.id, { lastUsedAt: at });
           break;
         }
         if (status === 429 || status === 529) {
@@ -313,11 +326,13 @@ export class ServeServer {
       }
     }
     if (gone.signal.aborted) return;
-    if (lastFailure && candidates.length === 1 && !this.pool.earliestReset(r.provider, Date.now())) {
+    // Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer.
+    const reset = this.pool.earliestReset(r.provider, Date.now());
+    if (reset === null && lastFailure) {
       res.writeHead(lastFailure.status, { 'content-type': lastFailure.headers['content-type'] ?? 'application/json' });
       return void res.end(lastFailure.text);
     }
-    return allCooling(r.provider, res, this.pool.earliestReset(r.provider, Date.now()), Date.now());
+    return allCooling(r.provider, res, reset, Date.now());
   }
 
   /** What the response headers say about the account: its last use, its windows. */

@@ -146,6 +146,24 @@ describe('refresher serve', () => {
     }
   });
 
+  it('an account refused again after its refresh is left for the next one (and marked expired by the refresh)', async () => {
+    w.anthropic('dead', { fields: { priority: 0 } });
+    const ok = w.anthropic('live', { fields: { priority: 1 } });
+    // "dead": neither its access token nor its refresh token is known upstream any more
+    w.home.writeAccount({ ...w.home.read('dead'), credentials: { accessToken: 'sk-ant-oat01-unknown-access-000000', refreshToken: 'sk-ant-ort01-unknown-refresh-00000', expiresAt: Date.now() + 5 * HOUR } });
+    w.secrets.push('sk-ant-oat01-unknown-access-000000', 'sk-ant-ort01-unknown-refresh-00000');
+    const s = await startServe(w);
+    try {
+      const sdk = new Anthropic({ baseURL: s.url, apiKey: 'x', maxRetries: 0 });
+      const m = await sdk.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+      expect(m.content[0]).toMatchObject({ text: '4' });
+      expect(w.sim.requestsTo(SIM_PATHS.messages).at(-1)!.headers.authorization).toBe(`Bearer ${ok.accessToken}`);
+      expect(w.home.read('dead').status).toBe('expired');
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('session affinity keeps a conversation on its account; x-refresher-account pins one', async () => {
     w.anthropic('best', { fields: { priority: 0 } });
     w.anthropic('other', { fields: { priority: 1 } });
