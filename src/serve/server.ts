@@ -9,7 +9,6 @@ import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import { retryAtFrom, usageFromHeaders } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
-import { cjs } from '../util/cjs.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
 import { Recorder } from './recorder.js';
@@ -105,7 +104,6 @@ export class ServeServer {
   private server: Server | null = null;
   private readonly refreshing = new Map<string, Promise<Account | null>>();
   private inFlight = 0;
-  private undici: typeof import('undici') | null = null;
 
   constructor(private readonly o: ServeOptions) {
     this.pool = new AccountPool(o.store);
@@ -183,19 +181,23 @@ export class ServeServer {
   }
 
   /** The request body, buffered (failover must be able to send it again), up to the cap; null after a 413. */
-  private async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > this.o.cfg.serve.maxBodyBytes) {
-        sendJson(res, 413, { error: { type: 'request_too_large', message: `the request body is over ${this.o.cfg.serve.maxBodyBytes / 1024 / 1024} MiB` } });
-        req.destroy();
-        return null;
-      }
-      chunks.push(c as Buffer);
-    }
-    return Buffer.concat(chunks);
+  private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
+    // Events rather than an async iterator: this runs for every request.
+    const cap = this.o.cfg.serve.maxBodyBytes;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > cap) {
+          sendJson(res, 413, { error: { type: 'request_too_large', message: `the request body is over ${cap / 1024 / 1024} MiB` } });
+          req.destroy();
+          resolve(null);
+        } else chunks.push(c);
+      });
+      req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
   }
 
   /** A token that works now: the file's, if another process refreshed; else one refresh, shared by every waiter. */
@@ -231,7 +233,6 @@ export class ServeServer {
 
   private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
     const { cfg } = this.o;
-    const undici = (this.undici ??= cjs(await import('undici')));
     const client = forwardedHeaders(req);
     const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
     const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
@@ -263,11 +264,13 @@ export class ServeServer {
         const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
         let up;
         try {
-          up = await undici.request(base + r.rest, {
+          const target = new URL(base + r.rest);
+          up = await dispatcher.request({
+            origin: target.origin,
+            path: target.pathname + target.search,
             method: (req.method ?? 'GET') as 'GET',
             headers: { ...client, ...credentialHeaders(a, client) },
             body: body.length || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : undefined,
-            dispatcher,
             signal: gone.signal,
             headersTimeout: cfg.serve.headersTimeoutMs,
             bodyTimeout: cfg.serve.idleTimeoutMs,
