@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { drainOrClose } from '../util/drain.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -242,13 +243,18 @@ export class ServeServer {
       if (pin && !this.pool.get(pin)) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
       return allCooling(r.provider, res, this.pool.earliestReset(r.provider, now), now);
     }
-    // The client went away: abort whatever is in flight upstream at once. (Only then: an abort builds an
-    // exception with a stack, a visible cost at thousands of requests a second.)
-    const gone = new AbortController();
+    // The client went away: abort whatever is in flight upstream at once. undici takes an EventEmitter as its
+    // signal: cheaper than an AbortController, whose abort also builds an exception with a stack.
+    const gone = new EventEmitter();
+    let left = false;
     let finished = false;
-    res.on('close', () => finished || gone.abort());
+    res.on('close', () => {
+      if (finished) return;
+      left = true;
+      gone.emit('abort');
+    });
     let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
-    for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !gone.signal.aborted; i++, tried++) {
+    for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !left; i++, tried++) {
       let a: Account = candidates[i]!;
       onAccount(a.id);
       if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
@@ -271,12 +277,12 @@ export class ServeServer {
             method: (req.method ?? 'GET') as 'GET',
             headers: { ...client, ...credentialHeaders(a, client) },
             body: body.length || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : undefined,
-            signal: gone.signal,
+            signal: gone,
             headersTimeout: cfg.serve.headersTimeoutMs,
             bodyTimeout: cfg.serve.idleTimeoutMs,
           });
         } catch (e) {
-          if (gone.signal.aborted) return;
+          if (left) return;
           this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
           lastFailure = synthetic(502, r.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
           break;
@@ -328,7 +334,7 @@ export class ServeServer {
         return;
       }
     }
-    if (gone.signal.aborted) return;
+    if (left) return;
     // Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer.
     const reset = this.pool.earliestReset(r.provider, Date.now());
     if (reset === null && lastFailure) {
