@@ -244,6 +244,26 @@ describe('refresher serve', () => {
     }
   });
 
+  it('a request body over serve.max_body_mb gets 413 and nothing goes upstream', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\nserve:\n  max_body_mb: 1\n'));
+    w.anthropic('a1');
+    const s = await startServe(w);
+    try {
+      const status = await new Promise<number>((resolve) => {
+        const req = request(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', () => resolve(-1));
+        req.end(Buffer.alloc(2 * 1024 * 1024, 0x20));
+      });
+      expect(status).toBe(413);
+      expect(w.sim.requestsTo(SIM_PATHS.messages)).toHaveLength(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('off loopback only with client keys, which clients must present and which are never forwarded or printed', async () => {
     w.anthropic('a1');
     const refused = await runCli(w.args('serve', '--host', '0.0.0.0', '--port', '0'));
