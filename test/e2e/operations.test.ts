@@ -74,6 +74,30 @@ describe('operations', () => {
     expect(w.home.read('g').quota.remainingQueries).toBe(95);
   });
 
+  it('schedule cron --install: adds the line to the crontab, never replaces another without --force', async () => {
+    // A stand-in for crontab(1) that keeps the table in a file: a test must not edit this user's real crontab.
+    const bin = join(scratch, 'bin');
+    mkdirSync(bin);
+    const table = join(scratch, 'crontab.txt');
+    writeFileSync(table, '# m h dom mon dow command\n0 3 * * * /usr/bin/backup\n');
+    writeFileSync(join(bin, 'crontab'), `#!/bin/sh\nif [ "$1" = "-l" ]; then cat ${table}; else cat > ${table}; fi\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const first = await runCli(w.args('schedule', 'cron', '--install'), { env });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('written: the crontab line');
+    const lines = readFileSync(table, 'utf8').trim().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['# m h dom mon dow command', '0 3 * * * /usr/bin/backup']);
+    expect(lines[2]).toMatch(/^\* \* \* \* \* mkdir -p .* tick 2>&1 \| tee -a /);
+    expect((await runCli(w.args('schedule', 'cron', '--install'), { env })).stdout).toContain('unchanged');
+    const other = await runCli(w.args('schedule', 'cron', '--install', '--every', '5m'), { env });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('the crontab already runs refresher tick with another line; pass --force to replace it');
+    expect((await runCli(w.args('schedule', 'cron', '--install', '--every', '5m', '--force'), { env })).code).toBe(0);
+    const after = readFileSync(table, 'utf8').trim().split('\n');
+    expect(after).toHaveLength(3);
+    expect(after[2]).toMatch(/^\*\/5 \* \* \* \* /);
+  });
+
   it('status --format prometheus: what promtool accepts, written atomically with --output', async () => {
     w.anthropic('a1');
     w.grok('g', { fields: { quota: { checkedAt: Date.now(), remainingQueries: 7, heavyRemainingQueries: 2 } } });
