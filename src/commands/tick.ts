@@ -3,6 +3,7 @@ import { attentionList, attentionStartsAt, type Attention } from '../core/attent
 import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
+import type { Account } from '../model/types.js';
 import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
@@ -27,6 +28,16 @@ function remind(store: AccountStore, log: Logger, attention: Attention[], now: n
   log.warn(`[tick] ${attention.length} account${attention.length === 1 ? ' needs' : 's need'} a person: ${list}`);
   saveReminder(store, now);
   return now + every;
+}
+
+/** The accounts as they are after a run: those it worked on read again (a file that broke keeps the old view). */
+function rereadWorked(store: AccountStore, accounts: Account[], worked: ReadonlyMap<string, unknown>): Account[] {
+  const recovery = store.pendingRecovery();
+  return accounts.map((a) => {
+    if (!worked.has(a.id)) return a;
+    const r = store.read(a.id);
+    return 'account' in r ? { ...r.account, recovery: recovery.get(a.id) ?? null } : a;
+  });
 }
 
 /**
@@ -88,8 +99,8 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const skipped = [...plan.skipped, ...(report?.skipped ?? [])];
   let remindAt: number | null = null;
   if (!only) {
-    // After the run, so that a failure this run caused is counted; re-read only if anything was done.
-    const after = items.size ? attentionList(store.loadAll().accounts.map((l) => l.account), cfg, now) : attention;
+    // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
+    const after = items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now) : attention;
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     // An account that will need a person later (a setup token nearing its end) must reach the full path then.
     for (const a of accounts) {

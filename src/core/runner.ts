@@ -289,12 +289,6 @@ export class Runner {
           return;
         }
       }
-      // A rehearsal of the write that follows a rotation (it writes nothing): the code that runs between the
-      // upstream's answer and the staged copy on disk is then compiled and warm, which keeps that window short.
-      if (spends && atomic) {
-        const dry = { ...atomic, writeTmpSync: () => '' };
-        store.stageRotation(account.id, { credentials: { ...account.credentials }, lastRefreshAt: this.o.now() }, account.credentials.refreshToken, dry);
-      }
       let outcome = await this.attempt(account, planned.action);
       if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now());

@@ -52,15 +52,21 @@ export function processStart(pid: number): string | null {
 
 const MY_START = processStart(process.pid);
 
+/** Is a process of this host running? (EPERM: it runs, as another user.) */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /** Is the owner of a lock on this host still running? Undefined when the owner is on another host. */
 export function ownerAlive(o: Owner): boolean | undefined {
   if (o.host !== HOST) return undefined;
   if (o.pid === process.pid) return o.start === MY_START;
-  try {
-    process.kill(o.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
+  if (!pidAlive(o.pid)) return false;
   // Alive, unless the pid was reused by a process that started later.
   const start = processStart(o.pid);
   return !(o.start && start && start !== o.start);

@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAccount } from '../model/account-schema.js';
+import { pidAlive } from './lock.js';
 import type { Account, OAuthCredentials } from '../model/types.js';
 import { LEFTOVER, MAX_FILE_BYTES, type AccountStore } from './store.js';
 
@@ -19,12 +20,13 @@ export interface RepairNote {
 
 const refreshTokenOf = (a: Account) => (a.provider === 'grok' ? null : (a.credentials as OAuthCredentials).refreshToken);
 
-function readLeftover(path: string, id: string): Account | null {
+function readLeftover(path: string, id: string): { account: Account; raw: Record<string, unknown> } | null {
   try {
     const st = lstatSync(path);
     if (!st.isFile() || st.size === 0 || st.size > MAX_FILE_BYTES) return null;
-    const parsed = parseAccount(JSON.parse(readFileSync(path, 'utf8')), id);
-    return 'account' in parsed ? parsed.account : null;
+    const raw = JSON.parse(readFileSync(path, 'utf8'));
+    const parsed = parseAccount(raw, id);
+    return 'account' in parsed ? { account: parsed.account, raw } : null;
   } catch {
     return null;
   }
@@ -43,14 +45,13 @@ export async function adoptLeftovers(store: AccountStore, id: string, names: rea
     const m = LEFTOVER.exec(name);
     if (!m || m[1] !== id) continue;
     // A writer that is still running is not a leftover (it would be holding this lock, so this is rare).
-    if (Number(m[2]) !== process.pid && isAlive(Number(m[2]))) continue;
+    if (Number(m[2]) !== process.pid && pidAlive(Number(m[2]))) continue;
     const path = join(store.dir, name);
     if (m[4] === 'tmp') {
       const found = readLeftover(path, id);
       const current = store.read(id);
-      if (found && isNewer(found, 'account' in current ? current.account : null)) {
-        const raw = JSON.parse(readFileSync(path, 'utf8'));
-        await store.writeRaw(id, raw);
+      if (found && isNewer(found.account, 'account' in current ? current.account : null)) {
+        await store.writeRaw(id, found.raw);
         notes.push({ level: 'warn', message: `${id}: adopted ${name}, the complete write of a process killed before it could rename it (it holds the newer tokens)` });
       } else {
         notes.push({ level: 'info', message: `${id}: removed ${name}, left by a killed write (nothing newer in it)` });
@@ -65,14 +66,6 @@ export async function adoptLeftovers(store: AccountStore, id: string, names: rea
   return notes;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Restores tokens that waited in recovery/ while the account file could not be written. */
 export async function restoreRecovery(store: AccountStore, id: string, file: string): Promise<RepairNote[]> {

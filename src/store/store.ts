@@ -270,15 +270,21 @@ export class AccountStore {
    * Read-modify-write. The caller holds the account's lock. The current file is re-read so a field another
    * writer changed is kept; a file that no longer validates is left untouched and reported.
    */
-  async update(id: string, patch: AccountPatch, o: { ifRefreshToken?: string } = {}): Promise<LoadedAccount> {
+  async update(id: string, patch: AccountPatch): Promise<LoadedAccount> {
     const current = this.read(id);
     if (!('account' in current)) throw new AccountFileError(current);
-    // Compare and set: a rotated token replaces only the token it was made from.
-    const c = current.account.credentials as { refreshToken?: string };
-    if (o.ifRefreshToken !== undefined && c.refreshToken !== o.ifRefreshToken) {
-      throw new StaleWriteError(`${current.file} no longer holds the refresh token this refresh used: another process changed the account meanwhile`);
-    }
     return this.writeRaw(id, applyPatch(current.raw, patch));
+  }
+
+  /** A document about to be written, checked like a file that is read; its secrets join the scrubber's list. */
+  private validated(id: string, raw: RawAccount): { doc: RawAccount; account: Account } {
+    const doc = { version: 1, ...raw, id };
+    const parsed = parseAccount(doc, id);
+    if ('problem' in parsed) {
+      throw new AccountFileError({ id, file: this.fileOf(id), field: parsed.problem.field, message: `refusing to write: ${parsed.problem.message}` });
+    }
+    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    return { doc, account: parsed.account };
   }
 
   /**
@@ -297,16 +303,13 @@ export class AccountStore {
       }
       return current;
     };
-    const doc = { version: 1, ...applyPatch(check().raw, patch), id };
-    const parsed = parseAccount(doc, id);
-    if ('problem' in parsed) throw new AccountFileError({ id, file, field: parsed.problem.field, message: `refusing to write: ${parsed.problem.message}` });
-    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    const { doc, account } = this.validated(id, applyPatch(check().raw, patch));
     const tmp = atomic.writeTmpSync(file, JSON.stringify(doc, null, 2) + '\n');
     return {
       recheck: () => void check(),
       commit: async (): Promise<LoadedAccount> => {
         await atomic.commitTmp(tmp, file);
-        return { account: parsed.account, raw: doc, file, fingerprint: null };
+        return { account, raw: doc, file, fingerprint: null };
       },
       abandon: () => {
         try {
@@ -331,17 +334,12 @@ export class AccountStore {
 
   /** Validates and writes a whole document. The caller holds the lock (or is creating the account). */
   async writeRaw(id: string, raw: RawAccount): Promise<LoadedAccount> {
-    const doc = { version: 1, ...raw, id };
-    const parsed = parseAccount(doc, id);
-    if ('problem' in parsed) {
-      throw new AccountFileError({ id, file: this.fileOf(id), field: parsed.problem.field, message: `refusing to write: ${parsed.problem.message}` });
-    }
-    for (const s of secretsOf(parsed.account)) registerSecret(s);
+    const { doc, account } = this.validated(id, raw);
     this.ensureDirs();
     // fs/promises and crypto are loaded on the first write: an idle tick never writes.
     const { writeFileAtomic } = await import('./atomic.js');
     await writeFileAtomic(this.fileOf(id), JSON.stringify(doc, null, 2) + '\n');
-    return { account: parsed.account, raw: doc, file: this.fileOf(id), fingerprint: null };
+    return { account, raw: doc, file: this.fileOf(id), fingerprint: null };
   }
 
   /**
