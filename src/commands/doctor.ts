@@ -12,7 +12,7 @@ import { chooseProxy } from '../net/proxy.js';
 import { windowMethodOf } from '../providers/window-method.js';
 import { resolveHome } from '../store/home.js';
 import { describeProblem, AccountStore } from '../store/store.js';
-import { redactUrl } from '../util/secrets.js';
+import { redact, redactUrl } from '../util/secrets.js';
 import { formatSpan } from '../util/time.js';
 import { printJson, type GlobalOptions } from './context.js';
 
@@ -213,7 +213,8 @@ export async function doctor(g: GlobalOptions, o: { json?: boolean; fix?: boolea
   const bad = checks.filter((c) => !c.ok);
   if (o.json) printJson({ ok: !bad.length, checks: checks.map(({ name, ok, detail, fix }) => ({ name, ok, detail, ...(fix ? { fix } : {}) })) });
   else {
-    for (const c of checks) process.stdout.write(c.ok ? `ok    ${c.name}: ${c.detail}\n` : `FIX   ${c.name}: ${c.detail}\n      run: ${c.fix}\n`);
+    // Through the scrubber like every other output: details quote upstream and proxy errors.
+    for (const c of checks) process.stdout.write(redact(c.ok ? `ok    ${c.name}: ${c.detail}\n` : `FIX   ${c.name}: ${c.detail}\n      run: ${c.fix}\n`));
     process.stdout.write(bad.length ? `\n${bad.length} thing${bad.length === 1 ? '' : 's'} to fix\n` : '\nall is well\n');
   }
   return bad.length ? EXIT_FAILED : EXIT_OK;

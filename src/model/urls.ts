@@ -2,15 +2,9 @@
  * Checks of the URLs an account or the config may hold (proxies, endpoints), and the one way a value is
  * quoted in an error message. Shared by config and account-file validation.
  */
-export const PROXY_SCHEMES = ['http:', 'https:', 'socks5:', 'socks5h:'];
+import { redactUserinfo } from '../util/secrets.js';
 
-/**
- * Anything that looks like `scheme://userinfo@`, parsable or not, loses its userinfo: a proxy URL that
- * fails to parse must not print its password in the error that says so.
- */
-export function redactUserinfo(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@"']*@/gi, '$1***@');
-}
+export const PROXY_SCHEMES = ['http:', 'https:', 'socks5:', 'socks5h:'];
 
 /** A value as it is quoted in an error: JSON, cut to 60 characters, never with a URL's userinfo. */
 export function show(v: unknown): string {

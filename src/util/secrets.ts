@@ -94,14 +94,25 @@ function scrubRun(run: string): string {
 }
 
 export function redact(text: string): string {
-  if (secrets.length === 0) return text;
+  const safe = text.includes('@') ? redactUserinfo(text) : text;
+  if (secrets.length === 0) return safe;
   indexNew();
-  return text.replace(RUN, scrubRun);
+  return safe.replace(RUN, scrubRun);
 }
 
 /** `socks5://user:pass@host:1080` -> `socks5://user:***@host:1080`; query values (pool keys) -> ***. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, '$1$2:***@').replace(/([?&][^=&#]+)=([^&#]*)/g, '$1=***');
+  return redactUserinfo(url).replace(/([?&][^=&#]+)=([^&#]*)/g, '$1=***');
+}
+
+/**
+ * Anything URL-shaped in a text, parsed or not, keeps its user and loses its password (`socks5://me:***@h`);
+ * a userinfo without a colon (a bare token) is hidden whole. Every printed line goes through it.
+ */
+export function redactUserinfo(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s@"':]*)(:[^/\s@"']*)?@/gi, (_, scheme: string, user: string, pass: string | undefined) =>
+    pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
+  );
 }
 
 /** Control characters (an ESC in a label, a CR in upstream text) shown as \xNN, so that they never reach a terminal raw. */

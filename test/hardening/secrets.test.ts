@@ -18,12 +18,12 @@ describe('hardening: secret fragments', () => {
     w.home.writeConfig(w.sim.configYaml(`request_delay_ms: 0\nproxy_url: "http://me:${password}@[::bad"\n`));
     const cfg = await w.run(['status']);
     expect(cfg.code).toBe(2);
-    expect(cfg.stderr).toMatch(/proxy_url: not a URL \(got "http:\/\/\*\*\*@\[::bad"\)/);
+    expect(cfg.stderr).toMatch(/proxy_url: not a URL \(got "http:\/\/me:\*\*\*@\[::bad"\)/);
     w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\n'));
     w.grok('g', { fields: { proxy: `socks5://me:${password}@bad host:1080` } });
     const acc = await w.run(['tick']);
     expect(acc.code).toBe(2);
-    expect(acc.stderr).toContain('g.json: proxy: not a URL (got "socks5://***@bad host:1080")');
+    expect(acc.stderr).toContain('g.json: proxy: not a URL (got "socks5://me:***@bad host:1080")');
   });
 
   it('a file that is not JSON is named, never quoted (its first characters may be a token)', async () => {

@@ -43,3 +43,12 @@ describe('redact: fragments', () => {
     expect(redact('2026-11-23T09:00:00Z work-max@example.com')).toBe('2026-11-23T09:00:00Z work-max@example.com');
   });
 });
+
+describe('redact: URL passwords anywhere in a line', () => {
+  it('keeps the user, hides the password, parsed or not; a bare token userinfo is hidden whole; emails are left alone', () => {
+    expect(redact('connect ECONNREFUSED through socks5h://me:hunter2@127.0.0.1:1080 (proxy)')).toBe('connect ECONNREFUSED through socks5h://me:***@127.0.0.1:1080 (proxy)');
+    expect(redact('https://tok_abcdef@pool.example/get')).toBe('https://***@pool.example/get');
+    expect(redact('mail me@example.com, or see http://example.com/a@b')).toBe('mail me@example.com, or see http://example.com/a@b');
+    expect(redact(redact('socks5://me:x@h'))).toBe('socks5://me:***@h');
+  });
+});
