@@ -19,7 +19,9 @@ import { Recorder } from './recorder.js';
  * the response headers. No translation, no cache. Failover happens only before the first byte reaches the
  * client.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+/** the client's own credentials, and what undici sets for the upstream connection itself */
+const NOT_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length']);
 const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id'];
 const DEFAULT_COOLDOWN_MS = 60_000;
 /** an access token this close to its expiry is refreshed before it is used */
@@ -38,17 +40,19 @@ function route(url: string): Route | null {
   return null;
 }
 
-/** The client's headers, less what is the connection's, the client's own credentials and our control headers. */
-function forwardedHeaders(req: IncomingMessage): Record<string, string> {
-  const named = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+/** Headers less what belongs to one connection (in either direction): hop-by-hop, what `connection` names, proxy-*. */
+function endToEnd(headers: Record<string, string | string[] | undefined>, drop: (k: string) => boolean = () => false): Record<string, string> {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('proxy-') || k.startsWith('x-refresher-')) continue;
-    if (k === 'authorization' || k === 'x-api-key' || k === 'cookie') continue;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('proxy-') || drop(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
 }
+
+/** The client's headers as they go upstream: end to end, less its own credentials and our control headers. */
+const forwardedHeaders = (req: IncomingMessage) => endToEnd(req.headers, (k) => NOT_FORWARDED.has(k) || k.startsWith('x-refresher-'));
 
 function credentialHeaders(a: Account, client: Record<string, string>): Record<string, string> {
   if (a.provider === 'grok') return { cookie: a.credentials.ssoRw ? `sso=${a.credentials.sso}; sso-rw=${a.credentials.ssoRw}` : `sso=${a.credentials.sso}` };
@@ -288,7 +292,8 @@ export class ServeServer {
           break;
         }
         const status = up.statusCode;
-        const headers = Object.fromEntries(Object.entries(up.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+        // The answer's headers as they go to the client (its own length passes: no chunked re-encoding).
+        const headers = endToEnd(up.headers as Record<string, string | string[] | undefined>);
         const at = Date.now();
         if (status === 401 && a.provider !== 'grok') {
           // Refresh once and retry on the same account; refused again, move on.
@@ -313,12 +318,9 @@ export class ServeServer {
         // Anything else goes to the client as it is: a 400 or 403 about the request would be the same elsewhere.
         this.pool.noteUse(a.id, at, sessionId);
         this.recorder.note(a.id, this.learned(r.provider, headers, at));
-        // The answer's own length passes (no chunked re-encoding); what belongs to the connection does not.
-        const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(headers)) if (k === 'content-length' || !HOP_BY_HOP.has(k)) out[k] = v;
-        res.writeHead(status, out);
+        res.writeHead(status, headers);
         // A stream's headers go at once (its first event may take a while); other answers go with their body.
-        if (/event-stream/.test(out['content-type'] ?? '')) res.flushHeaders();
+        if (/event-stream/.test(headers['content-type'] ?? '')) res.flushHeaders();
         try {
           for await (const chunk of up.body) {
             onBytes((chunk as Buffer).length);
