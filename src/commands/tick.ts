@@ -60,7 +60,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   // bin/refresher's fast path may already have asked the cache (and found something due): do not stat every file twice.
   const idleChecked = (globalThis as { refresherIdleChecked?: boolean }).refresherIdleChecked === true;
   if (!only && !idleChecked && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
-  const loaded = store.loadAll(only);
+  const loaded = store.loadAll(only, scan.ids);
   for (const w of loaded.warnings) log.warn(w);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);

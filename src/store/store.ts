@@ -238,10 +238,11 @@ export class AccountStore {
     return st ? { fingerprint: fingerprint(st), warning: modeWarning(file, st.mode, 0o600) } : null;
   }
 
-  loadAll(only?: ReadonlySet<string>): LoadResult {
+  /** Every account file; `ids` when the caller has just listed them (see scan). */
+  loadAll(only?: ReadonlySet<string>, ids: readonly string[] = this.listIds()): LoadResult {
     const result: LoadResult = { accounts: [], problems: [], warnings: this.dirWarnings() };
     const recovery = this.pendingRecovery();
-    for (const id of this.listIds()) {
+    for (const id of ids) {
       if (only && !only.has(id)) continue;
       const r = this.read(id, result.warnings);
       if ('account' in r) {
