@@ -7,7 +7,7 @@
 //      stream (goal: <= 20 MB); the bare proxy's on the same stream, as a baseline
 //   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
 //      file descriptors and RSS after each round (goal: no growth)
-// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 node bench/serve.mjs
+// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -20,7 +20,9 @@ const DURATION = Number(process.env.DURATION ?? 10);
 const STREAM_MB = Number(process.env.STREAM_MB ?? 1024);
 const CLIENTS = Number(process.env.CLIENTS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const PARTS = new Set((process.env.PARTS ?? '1,2,3').split(',').map(Number));
 const children = [];
+const homes = [];
 
 /**
  * Starts a process and resolves with the first line it prints on stdout, or with what `re` matches in its log.
@@ -120,9 +122,11 @@ function stream(url, { slow = false, abortAfterFirst = false } = {}) {
 
 try {
   // 1. throughput and latency
+  if (PARTS.has(1)) {
   const sim = JSON.parse((await start(['bench/serve-sim.mjs'])).line);
   const bare = (await start(['bench/bare-proxy.mjs', sim.url])).line;
   const srv = await serveOver(sim);
+  homes.push(srv.home);
   const token = sim.credentials.accessToken;
   for (const u of [sim.url, bare, srv.url]) await load(u, token, 2); // warm up
   // Alternating rounds, medians: this machine's noise hits all three alike.
@@ -144,9 +148,12 @@ try {
   console.log(`  refresher serve          ${fmt(viaServe)}`);
   console.log(`  serve/bare throughput ${(viaServe.rps / viaBare.rps).toFixed(2)} (goal >= 0.8); p50 added ${(viaServe.p50 - viaBare.p50).toFixed(3)} ms (goal <= 0.3); p99 added ${(viaServe.p99 - viaBare.p99).toFixed(3)} ms (goal <= 2)`);
 
+  }
   // 2. one long stream to a slow reader
+  if (PARTS.has(2)) {
   const big = JSON.parse((await start(['bench/serve-sim.mjs', String(STREAM_MB * 1024 * 1024)])).line);
   const s2 = await serveOver(big);
+  homes.push(s2.home);
   const bare2 = await start(['bench/bare-proxy.mjs', big.url]);
   /** RSS growth of the process behind `url` while one long stream goes through it to a slow reader. */
   const growth = async (url, pid) => {
@@ -165,7 +172,9 @@ try {
   const gs = await growth(s2.url, s2.child.pid);
   console.log(`one stream of ${gs.mb.toFixed(0)} MB to a slow reader (${gs.s.toFixed(1)} s): RSS growth: serve ${(gs.peak - gs.before).toFixed(1)} MB (${gs.before.toFixed(0)} -> ${gs.peak.toFixed(0)}; goal <= 20), the bare proxy ${(gb.peak - gb.before).toFixed(1)} MB`);
 
+  }
   // 3. many streams, some abandoned
+  if (PARTS.has(3)) {
   const small = JSON.parse((await start(['bench/serve-sim.mjs', String(256 * 1024)])).line);
   const s3 = await serveOver(small);
   const rounds = [];
@@ -179,7 +188,9 @@ try {
   const second = rounds[1] ?? rounds[0];
   const last = rounds.at(-1);
   console.log(`  from round 2 to round ${ROUNDS}: ${last.fds - second.fds} fds, ${(last.rss - second.rss).toFixed(1)} MB (goal: no growth)`);
-  for (const h of [srv.home, s2.home, s3.home]) rmSync(h, { recursive: true, force: true });
+  rmSync(s3.home, { recursive: true, force: true });
+  }
 } finally {
   for (const c of children) c.kill('SIGKILL');
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
 }

@@ -25,7 +25,14 @@ const sToMs = (v: string | undefined) => {
   return s !== null && s > 0 ? s * 1000 : null;
 };
 
-export function usageFromHeaders(provider: Provider, h: Headers): HeaderUsage {
+/** Every header usageFromHeaders reads. */
+export const limitKeys: readonly string[] = [
+  'anthropic-ratelimit-unified-reset',
+  ...['5h', '7d'].flatMap((w) => [`anthropic-ratelimit-unified-${w}-utilization`, `anthropic-ratelimit-unified-${w}-reset`]),
+  ...['primary', 'secondary'].flatMap((w) => ['used-percent', 'window-minutes', 'reset-at', 'reset-after-seconds'].map((f) => `x-codex-${w}-${f}`)),
+];
+
+export function usageFromHeaders(provider: Provider, h: Headers, now = Date.now()): HeaderUsage {
   if (provider === 'anthropic') {
     const reset = sToMs(one(h, 'anthropic-ratelimit-unified-5h-reset')) ?? sToMs(one(h, 'anthropic-ratelimit-unified-reset'));
     const window = (name: '5h' | '7d'): UsageWindow | null => {
@@ -45,7 +52,7 @@ export function usageFromHeaders(provider: Provider, h: Headers): HeaderUsage {
       if (used === null && minutes === null) continue;
       const at = sToMs(one(h, `x-codex-${which}-reset-at`));
       const after = num(one(h, `x-codex-${which}-reset-after-seconds`));
-      found.push({ minutes, window: { usedPercent: used, resetAt: at ?? (after !== null ? Date.now() + after * 1000 : null) } });
+      found.push({ minutes, window: { usedPercent: used, resetAt: at ?? (after !== null ? now + after * 1000 : null) } });
     }
     if (!found.length) return { reset: null, quota: null };
     const q = windowsByLength(found);

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import type { AccountPatch, Quota } from '../model/types.js';
+import type { AccountPatch, Provider, Quota } from '../model/types.js';
+import { type HeaderUsage, limitKeys, usageFromHeaders } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 
 /**
@@ -8,17 +9,33 @@ import type { AccountStore } from '../store/store.js';
  * tick running beside serve loses nothing. Credentials are never in these patches: serve can never write an
  * old token over a new one.
  */
+/** Whether two answers carry the same rate-limit headers (then the newer says all the older did). */
+function sameLimitKeys(a: Record<string, string>, b: Record<string, string>): boolean {
+  for (const k of limitKeys) if ((a[k] === undefined) !== (b[k] === undefined)) return false;
+  return true;
+}
+
 export interface Learned {
-  lastUsedAt?: number;
-  rateLimitReset?: number | null;
-  quota?: Partial<Quota> | null;
-  cooldownUntil?: number | null;
+  lastUsedAt: number;
+  /** the answer's headers: their rate-limit values are read once per write, not once per request */
+  headers: Record<string, string>;
+  cooldownUntil?: number;
+}
+
+interface Pending {
+  provider: Provider;
+  lastUsedAt: number;
+  cooldownUntil?: number;
+  /** what each answer's headers said, oldest first; a later answer wins where they overlap */
+  usage: HeaderUsage[];
+  /** the headers of the newest answer, not yet read */
+  last: { headers: Record<string, string>; at: number } | null;
 }
 
 const COALESCE_MS = 1000;
 
 export class Recorder {
-  private pending = new Map<string, Learned>();
+  private pending = new Map<string, Pending>();
   private timers = new Map<string, NodeJS.Timeout>();
   private writing = new Set<Promise<void>>();
 
@@ -27,10 +44,19 @@ export class Recorder {
     private readonly log: Logger,
   ) {}
 
-  note(id: string, l: Learned): void {
-    const prev = this.pending.get(id) ?? {};
-    this.pending.set(id, { ...prev, ...l, quota: l.quota ? { ...prev.quota, ...l.quota } : prev.quota });
-    if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => void this.flush(id), COALESCE_MS));
+  note(id: string, provider: Provider, l: Learned): void {
+    let p = this.pending.get(id);
+    if (!p) {
+      p = { provider, lastUsedAt: l.lastUsedAt, usage: [], last: null };
+      this.pending.set(id, p);
+      this.timers.set(id, setTimeout(() => void this.flush(id), COALESCE_MS));
+    }
+    // Only the newest headers are kept unread; the ones they replace are read first if they said something
+    // the newest might not (an answer without the headers must not erase what an earlier one said).
+    if (p.last && !sameLimitKeys(p.last.headers, l.headers)) p.usage.push(usageFromHeaders(provider, p.last.headers, p.last.at));
+    p.last = { headers: l.headers, at: l.lastUsedAt };
+    p.lastUsedAt = Math.max(p.lastUsedAt, l.lastUsedAt);
+    if (l.cooldownUntil !== undefined) p.cooldownUntil = l.cooldownUntil;
   }
 
   private flush(id: string): Promise<void> {
@@ -39,17 +65,23 @@ export class Recorder {
     const l = this.pending.get(id);
     this.pending.delete(id);
     if (!l) return Promise.resolve();
+    if (l.last) l.usage.push(usageFromHeaders(l.provider, l.last.headers, l.last.at));
+    let reset: number | null = null;
+    let quota: Partial<Quota> | null = null;
+    for (const u of l.usage) {
+      if (u.reset) reset = u.reset;
+      if (u.quota) quota = { ...(quota ?? {}), ...u.quota };
+    }
     const p = (async () => {
       let release;
       try {
         release = await this.store.lock(id, 10_000);
         const cur = this.store.read(id);
         if (!('account' in cur)) return;
-        const patch: AccountPatch = {};
-        if (l.lastUsedAt !== undefined) patch.lastUsedAt = Math.max(l.lastUsedAt, cur.account.lastUsedAt ?? 0);
-        if (l.rateLimitReset !== undefined && l.rateLimitReset !== null) patch.rateLimitReset = l.rateLimitReset;
+        const patch: AccountPatch = { lastUsedAt: Math.max(l.lastUsedAt, cur.account.lastUsedAt ?? 0) };
+        if (reset !== null) patch.rateLimitReset = reset;
         if (l.cooldownUntil !== undefined) patch.cooldownUntil = l.cooldownUntil;
-        if (l.quota) patch.quota = { ...cur.account.quota, ...l.quota, checkedAt: l.lastUsedAt ?? Date.now() } as Quota;
+        if (quota) patch.quota = { ...cur.account.quota, ...quota, checkedAt: l.lastUsedAt } as Quota;
         await this.store.update(id, patch);
       } catch (e) {
         this.log.warn(`[serve] ${id}: could not record this use (${(e as Error).message})`);

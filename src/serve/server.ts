@@ -1,14 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { drainOrClose } from '../util/drain.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Account, Provider } from '../model/types.js';
 import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
-import { retryAtFrom, usageFromHeaders } from '../providers/rate-limits.js';
+import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
@@ -42,13 +42,28 @@ function route(url: string): Route | null {
 
 /** Headers less what belongs to one connection (in either direction): hop-by-hop, what `connection` names, proxy-*. */
 function endToEnd(headers: Record<string, string | string[] | undefined>, drop: (k: string) => boolean = () => false): Record<string, string> {
-  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  // `connection` usually says only keep-alive or close, which are not header names: no set to build then.
+  const conn = headers.connection;
+  const named = conn && !/^\s*(keep-alive|close)\s*$/i.test(String(conn)) ? new Set(String(conn).toLowerCase().split(',').map((s) => s.trim())) : null;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('proxy-') || drop(k)) continue;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k) || k.startsWith('proxy-') || drop(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/** An upstream base (`https://host/prefix`), parsed once: the client's path and query are appended unchanged. */
+const bases = new Map<string, { origin: string; prefix: string }>();
+function upstreamOf(base: string): { origin: string; prefix: string } {
+  let b = bases.get(base);
+  if (!b) {
+    const u = new URL(base);
+    b = { origin: u.origin, prefix: u.pathname.replace(/\/+$/, '') };
+    bases.set(base, b);
+  }
+  return b;
 }
 
 /** The client's headers as they go upstream: end to end, less its own credentials and our control headers. */
@@ -62,6 +77,43 @@ function credentialHeaders(a: Account, client: Record<string, string>): Record<s
     h['anthropic-beta'] = [...new Set([...beta, 'oauth-2025-04-20'])].join(',');
   } else if (a.credentials.accountId) h['chatgpt-account-id'] = a.credentials.accountId;
   return h;
+}
+
+/**
+ * The upstream body to the client as it arrives, with backpressure. The chunk that completes a body of known
+ * length goes out with the end of the response: headers, body and end in one write. After the first byte
+ * there is no failover: an error mid-stream ends the client's stream.
+ */
+function pipeBody(body: Readable, res: ServerResponse, contentLength: string | undefined, onBytes: (n: number) => void, onFinish: () => void): Promise<void> {
+  const length = contentLength === undefined ? -1 : Number(contentLength);
+  let got = 0;
+  return new Promise((resolve) => {
+    const finish = (chunk?: Buffer) => {
+      if (res.writableEnded) return;
+      onFinish();
+      res.end(chunk);
+      resolve();
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (res.writableEnded) return;
+      got += chunk.length;
+      onBytes(chunk.length);
+      if (got === length) return finish(chunk);
+      if (!res.write(chunk)) {
+        body.pause();
+        res.once('drain', () => body.resume());
+      }
+    });
+    body.once('end', () => finish());
+    body.once('error', () => {
+      res.destroy();
+      resolve();
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) body.destroy();
+      resolve();
+    });
+  });
 }
 
 /** 429 in the provider's own error shape, with when to come back. */
@@ -274,10 +326,10 @@ export class ServeServer {
         const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
         let up;
         try {
-          const target = new URL(base + r.rest);
+          const target = upstreamOf(base);
           up = await dispatcher.request({
             origin: target.origin,
-            path: target.pathname + target.search,
+            path: target.prefix + r.rest,
             method: (req.method ?? 'GET') as 'GET',
             headers: { ...client, ...credentialHeaders(a, client) },
             body: body.length || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : undefined,
@@ -287,6 +339,8 @@ export class ServeServer {
           });
         } catch (e) {
           if (left) return;
+          // A path undici will not send (the client's own doing) is the client's error, not the account's.
+          if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') return sendJson(res, 400, { error: { type: 'invalid_request_error', message: `refresher serve: ${(e as Error).message}` } });
           this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
           lastFailure = synthetic(502, r.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
           break;
@@ -311,28 +365,17 @@ export class ServeServer {
           // A cooldown never outlives the reset that caused it; without one, a minute.
           const until = retryAtFrom(r.provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
           this.pool.setCooldown(a.id, until);
-          this.recorder.note(a.id, { cooldownUntil: until, ...this.learned(r.provider, headers, at) });
+          this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers, cooldownUntil: until });
           lastFailure = { status, headers, text };
           break;
         }
         // Anything else goes to the client as it is: a 400 or 403 about the request would be the same elsewhere.
         this.pool.noteUse(a.id, at, sessionId);
-        this.recorder.note(a.id, this.learned(r.provider, headers, at));
+        this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers });
         res.writeHead(status, headers);
         // A stream's headers go at once (its first event may take a while); other answers go with their body.
         if (/event-stream/.test(headers['content-type'] ?? '')) res.flushHeaders();
-        try {
-          for await (const chunk of up.body) {
-            onBytes((chunk as Buffer).length);
-            if (!res.write(chunk)) await drainOrClose(res);
-            if (res.destroyed) break;
-          }
-          finished = true;
-          res.end();
-        } catch {
-          // After the first byte there is no failover: an error mid-stream ends the client's stream.
-          res.destroy();
-        }
+        await pipeBody(up.body, res, headers['content-length'], onBytes, () => (finished = true));
         return;
       }
     }
@@ -344,11 +387,5 @@ export class ServeServer {
       return void res.end(lastFailure.text);
     }
     return allCooling(r.provider, res, reset, Date.now());
-  }
-
-  /** What the response headers say about the account: its last use, its windows. */
-  private learned(provider: Provider, headers: Record<string, string>, at: number) {
-    const u = usageFromHeaders(provider, headers);
-    return { lastUsedAt: at, ...(u.reset ? { rateLimitReset: u.reset } : {}), ...(u.quota ? { quota: u.quota } : {}) };
   }
 }
