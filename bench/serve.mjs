@@ -3,8 +3,8 @@
 // (bench/bare-proxy.mjs: node:http in, an undici Pool out, bodies piped, one header added) and serve.
 //   1. throughput and latency, non-streaming messages, 10 connections: directly, through the bare proxy,
 //      through serve (goals: serve/bare throughput >= 0.8, p50 added <= 0.3 ms, p99 added <= 2 ms)
-//   2. serve's RSS while it streams STREAM_MB (1024) of server-sent events to a slow reader, after one warm-up
-//      stream (goal: <= 20 MB); the bare proxy's on the same stream, as a baseline
+//   2. serve's RSS while it streams STREAM_MB (1024) of server-sent events to a slow reader, in a fresh process
+//      and again warm (goal: <= 20 MB); the bare proxy's, and a bare proxy's with node:http as its client, as baselines
 //   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
 //      file descriptors and RSS after each round (goal: no growth)
 // DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs
@@ -155,23 +155,32 @@ try {
   const s2 = await serveOver(big);
   homes.push(s2.home);
   const bare2 = await start(['bench/bare-proxy.mjs', big.url]);
-  /** RSS growth of the process behind `url` while one long stream goes through it to a slow reader. */
+  const bareHttp = await start(['bench/bare-proxy-http.mjs', big.url]);
+  /**
+   * RSS growth of the process behind `url` while one long stream goes through it to a slow reader: first in a
+   * fresh process (after one short request), then again in the same process, its buffers and code now warm.
+   */
   const growth = async (url, pid) => {
-    // Warm up first (the streaming path compiled, the parser's buffers grown): growth is measured from there.
     await stream(url, { abortAfterFirst: true });
-    await stream(url);
-    const before = rssMb(pid);
-    let peak = before;
-    const poll = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
-    const t0 = Date.now();
-    const got = await stream(url, { slow: true });
-    clearInterval(poll);
-    return { before, peak, mb: got / 1024 / 1024, s: (Date.now() - t0) / 1000 };
+    const one = async () => {
+      const before = rssMb(pid);
+      let peak = before;
+      const poll = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+      const t0 = Date.now();
+      const got = await stream(url, { slow: true });
+      clearInterval(poll);
+      return { mb: peak - before, size: got / 1024 / 1024, s: (Date.now() - t0) / 1000 };
+    };
+    return { fresh: await one(), warm: await one() };
   };
-  const gb = await growth(bare2.line, bare2.child.pid);
   const gs = await growth(s2.url, s2.child.pid);
-  console.log(`one stream of ${gs.mb.toFixed(0)} MB to a slow reader (${gs.s.toFixed(1)} s): RSS growth: serve ${(gs.peak - gs.before).toFixed(1)} MB (${gs.before.toFixed(0)} -> ${gs.peak.toFixed(0)}; goal <= 20), the bare proxy ${(gb.peak - gb.before).toFixed(1)} MB`);
-
+  const gb = await growth(bare2.line, bare2.child.pid);
+  const gh = await growth(bareHttp.line, bareHttp.child.pid);
+  const mb = (g) => `${g.fresh.mb.toFixed(1)} MB fresh, ${g.warm.mb.toFixed(1)} MB warm`;
+  console.log(`one stream of ${gs.fresh.size.toFixed(0)} MB to a slow reader (${gs.fresh.s.toFixed(1)} s), RSS growth (goal <= 20 MB):`);
+  console.log(`  refresher serve                         ${mb(gs)}`);
+  console.log(`  bare proxy (node:http in, undici out)   ${mb(gb)}`);
+  console.log(`  bare proxy (node:http in and out)       ${mb(gh)}`);
   }
   // 3. many streams, some abandoned
   if (PARTS.has(3)) {

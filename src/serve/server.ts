@@ -94,16 +94,27 @@ function pipeBody(body: Readable, res: ServerResponse, contentLength: string | u
       res.end(chunk);
       resolve();
     };
-    body.on('data', (chunk: Buffer) => {
-      if (res.writableEnded) return;
-      got += chunk.length;
-      onBytes(chunk.length);
-      if (got === length) return finish(chunk);
-      if (!res.write(chunk)) {
-        body.pause();
-        res.once('drain', () => body.resume());
+    // read() hands over everything buffered at once: a fast upstream and a slow client make few large writes,
+    // and nothing waits for more to arrive.
+    let waiting = false;
+    const pump = () => {
+      if (waiting) return;
+      let chunk: Buffer | null;
+      while (!res.writableEnded && (chunk = body.read() as Buffer | null) !== null) {
+        got += chunk.length;
+        onBytes(chunk.length);
+        if (got === length) return finish(chunk);
+        if (!res.write(chunk)) {
+          waiting = true;
+          res.once('drain', () => {
+            waiting = false;
+            pump();
+          });
+          return;
+        }
       }
-    });
+    };
+    body.on('readable', pump);
     body.once('end', () => finish());
     body.once('error', () => {
       res.destroy();

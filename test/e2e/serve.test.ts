@@ -201,6 +201,48 @@ describe('refresher serve', () => {
     }
   });
 
+  it('answers of known length arrive whole, with their length; HEAD and 204 end; headers of one connection stay behind, both ways', async () => {
+    w.anthropic('a1');
+    const big = 'y'.repeat(200_000);
+    w.sim.fault(SIM_PATHS.messages, { status: 200, body: big, headers: { 'content-type': 'text/plain', 'content-length': String(big.length), connection: 'x-upstream-hop', 'x-upstream-hop': '1', 'keep-alive': 'timeout=77', 'x-end-to-end': 'kept' } });
+    w.sim.fault('/v1/models', { status: 200, body: 'z'.repeat(500), headers: { 'content-length': '500' } });
+    w.sim.fault('/v1/messages/count_tokens', { status: 204, body: '' });
+    const s = await startServe(w);
+    const call = (method: string, path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+        const req = request(`${s.url}${path}`, { method, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? '{}' : undefined);
+      });
+    try {
+      const r = await call('POST', '/v1/messages?beta=true', { connection: 'x-client-hop', 'x-client-hop': '1', 'proxy-authorization': 'Basic eDp5', te: 'trailers', 'x-client-end-to-end': 'kept' });
+      expect(r.status).toBe(200);
+      expect(r.body).toBe(big);
+      expect(r.headers['content-length']).toBe(String(big.length));
+      expect(r.headers['x-end-to-end']).toBe('kept');
+      expect(r.headers['x-upstream-hop']).toBeUndefined();
+      expect(String(r.headers['keep-alive'] ?? '')).not.toContain('timeout=77'); // serve's own keep-alive, not the upstream's
+      const up = w.sim.requestsTo(SIM_PATHS.messages)[0]!;
+      expect(up.query.get('beta')).toBe('true');
+      expect(up.headers['x-client-end-to-end']).toBe('kept');
+      for (const h of ['x-client-hop', 'proxy-authorization', 'te']) expect(up.headers[h], h).toBeUndefined();
+      const head = await call('HEAD', '/v1/models');
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe('500');
+      expect(head.body).toBe('');
+      const none = await call('POST', '/v1/messages/count_tokens');
+      expect(none.status).toBe(204);
+      expect(none.body).toBe('');
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('a client that goes away mid-stream: the upstream request is aborted at once', async () => {
     w.grok('g');
     w.sim.fault('/rest/app-chat/conversations/new', { trickleMs: 50 });

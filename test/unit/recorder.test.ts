@@ -61,6 +61,6 @@ describe('serve recorder', () => {
     const a = read();
     expect(a.cooldownUntil).toBe(T + 60_000);
     expect(a.lastUsedAt).toBe(T + 50);
-    expect(a.credentials.refreshToken).toBe(account.credentials.refreshToken);
+    expect(JSON.stringify(a.credentials)).toBe(JSON.stringify(account.credentials));
   });
 });
