@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Account, Provider } from '../model/types.js';
@@ -12,6 +11,7 @@ import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
+import { allCooling, credentialHeaders, endToEnd, forwardedHeaders, isLoopback, pipeBody, sendJson, synthetic, upstreamOf } from './wire.js';
 import { Recorder } from './recorder.js';
 
 /**
@@ -19,9 +19,6 @@ import { Recorder } from './recorder.js';
  * the response headers. No translation, no cache. Failover happens only before the first byte reaches the
  * client.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
-/** the client's own credentials, and what undici sets for the upstream connection itself */
-const NOT_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length']);
 const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id'];
 const DEFAULT_COOLDOWN_MS = 60_000;
 /** an access token this close to its expiry is refreshed before it is used */
@@ -39,122 +36,6 @@ function route(url: string): Route | null {
   if (url.startsWith('/grok/')) return { provider: 'grok', rest: url.slice('/grok'.length) };
   return null;
 }
-
-/** Headers less what belongs to one connection (in either direction): hop-by-hop, what `connection` names, proxy-*. */
-function endToEnd(headers: Record<string, string | string[] | undefined>, drop: (k: string) => boolean = () => false): Record<string, string> {
-  // `connection` usually says only keep-alive or close, which are not header names: no set to build then.
-  const conn = headers.connection;
-  const named = conn && !/^\s*(keep-alive|close)\s*$/i.test(String(conn)) ? new Set(String(conn).toLowerCase().split(',').map((s) => s.trim())) : null;
-  const out: Record<string, string> = {};
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k) || k.startsWith('proxy-') || drop(k)) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
-}
-
-/** An upstream base (`https://host/prefix`), parsed once: the client's path and query are appended unchanged. */
-const bases = new Map<string, { origin: string; prefix: string }>();
-function upstreamOf(base: string): { origin: string; prefix: string } {
-  let b = bases.get(base);
-  if (!b) {
-    const u = new URL(base);
-    b = { origin: u.origin, prefix: u.pathname.replace(/\/+$/, '') };
-    bases.set(base, b);
-  }
-  return b;
-}
-
-/** The client's headers as they go upstream: end to end, less its own credentials and our control headers. */
-const forwardedHeaders = (req: IncomingMessage) => endToEnd(req.headers, (k) => NOT_FORWARDED.has(k) || k.startsWith('x-refresher-'));
-
-function credentialHeaders(a: Account, client: Record<string, string>): Record<string, string> {
-  if (a.provider === 'grok') return { cookie: a.credentials.ssoRw ? `sso=${a.credentials.sso}; sso-rw=${a.credentials.ssoRw}` : `sso=${a.credentials.sso}` };
-  const h: Record<string, string> = { authorization: `Bearer ${a.credentials.accessToken}` };
-  if (a.provider === 'anthropic') {
-    const beta = (client['anthropic-beta'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    h['anthropic-beta'] = [...new Set([...beta, 'oauth-2025-04-20'])].join(',');
-  } else if (a.credentials.accountId) h['chatgpt-account-id'] = a.credentials.accountId;
-  return h;
-}
-
-/**
- * The upstream body to the client as it arrives, with backpressure. The chunk that completes a body of known
- * length goes out with the end of the response: headers, body and end in one write. After the first byte
- * there is no failover: an error mid-stream ends the client's stream.
- */
-function pipeBody(body: Readable, res: ServerResponse, contentLength: string | undefined, onBytes: (n: number) => void, onFinish: () => void): Promise<void> {
-  const length = contentLength === undefined ? -1 : Number(contentLength);
-  let got = 0;
-  return new Promise((resolve) => {
-    const finish = (chunk?: Buffer) => {
-      if (res.writableEnded) return;
-      onFinish();
-      res.end(chunk);
-      resolve();
-    };
-    // read() hands over everything buffered at once: a fast upstream and a slow client make few large writes,
-    // and nothing waits for more to arrive.
-    let waiting = false;
-    const pump = () => {
-      if (waiting) return;
-      let chunk: Buffer | null;
-      while (!res.writableEnded && (chunk = body.read() as Buffer | null) !== null) {
-        got += chunk.length;
-        onBytes(chunk.length);
-        if (got === length) return finish(chunk);
-        if (!res.write(chunk)) {
-          waiting = true;
-          res.once('drain', () => {
-            waiting = false;
-            pump();
-          });
-          return;
-        }
-      }
-    };
-    body.on('readable', pump);
-    body.once('end', () => finish());
-    body.once('error', () => {
-      res.destroy();
-      resolve();
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) body.destroy();
-      resolve();
-    });
-  });
-}
-
-/** 429 in the provider's own error shape, with when to come back. */
-function allCooling(provider: Provider, res: ServerResponse, resetAt: number | null, now: number): void {
-  const secs = resetAt ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60;
-  const message = `every ${provider} account is cooling down; the first is usable again in ${secs} s`;
-  const body =
-    provider === 'anthropic'
-      ? { type: 'error', error: { type: 'rate_limit_error', message } }
-      : provider === 'codex'
-        ? { error: { type: 'usage_limit_reached', message, resets_in_seconds: secs } }
-        : { code: 8, message };
-  res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(secs) });
-  res.end(JSON.stringify(body));
-}
-
-
-/** An answer of our own, in the provider's error shape, for when no upstream answer can be passed on. */
-function synthetic(status: number, provider: Provider, message: string): { status: number; headers: Record<string, string>; text: string } {
-  const type = status === 401 ? 'authentication_error' : 'api_error';
-  const doc = provider === 'anthropic' ? { type: 'error', error: { type, message } } : { error: { type, message } };
-  return { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(doc) };
-}
-
-function sendJson(res: ServerResponse, status: number, doc: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(doc));
-}
-
-const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1' || addr.startsWith('127.') || addr === '::ffff:127.0.0.1');
 
 export interface ServeOptions {
   store: AccountStore;
