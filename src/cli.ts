@@ -122,14 +122,15 @@ program
 
 program
   .command('schedule')
-  .description('print (or install) the systemd timer or the crontab line that runs `refresher tick`')
+  .description('print (or install) the systemd timer or the crontab line that runs `refresher tick`, and with --serve a service for `refresher serve`')
   .argument('<systemd|cron>', 'which scheduler')
   .option('--every <period>', 'how often: 1m, 2m, 5m, … or 1h, 2h, …', '1m')
   .option('--user', 'systemd: user units (~/.config/systemd/user) instead of system units')
   .option('--install', 'write the units, or add the line to your crontab')
   .option('--force', 'replace a different existing unit or crontab line')
   .option('--dir <dir>', 'systemd: write the units here instead')
-  .addHelpText('after', examples(['refresher schedule systemd --user', 'refresher schedule systemd --user --install', 'refresher schedule cron --every 5m', 'refresher schedule cron --install']))
+  .option('--serve', 'systemd: also a service that keeps `refresher serve` running')
+  .addHelpText('after', examples(['refresher schedule systemd --user', 'refresher schedule systemd --user --install', 'refresher schedule systemd --user --serve --install', 'refresher schedule cron --every 5m', 'refresher schedule cron --install']))
   .action(async (kind: string, opts, cmd: Command) => {
     const { schedule } = await import('./commands/schedule.js');
     exitCode = await schedule(globals(cmd), kind, opts);

@@ -9,7 +9,8 @@ import { parseDuration } from '../util/time.js';
 import type { GlobalOptions } from './context.js';
 
 /**
- * `refresher schedule systemd|cron`: the units or the crontab line that run `tick`, with absolute paths to
+ * `refresher schedule systemd|cron`: the units or the crontab line that run `tick` (and, with systemd
+ * `--serve`, the service that keeps `serve` running), with absolute paths to
  * node, this script and the home (a timer or cron has none of the shell's PATH or environment). Printed under
  * a comment naming each file, so the output can be saved as it is; `--install` writes them, never over a
  * different one without `--force`, and says what it wrote.
@@ -21,6 +22,8 @@ export interface ScheduleOptions {
   force?: boolean;
   /** where the systemd units go (default: /etc/systemd/system, or ~/.config/systemd/user with --user) */
   dir?: string;
+  /** systemd: also a service that keeps `refresher serve` running */
+  serve?: boolean;
 }
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/refresher');
@@ -40,41 +43,39 @@ export function period(every: string): { minutes: number; calendar: string; cron
   throw usageError(`--every ${every}: use whole minutes that divide an hour (1m, 2m, 5m, 10m, 15m, 30m) or hours that divide a day (1h, 2h, …)`);
 }
 
+/** A unit file from its sections, in order: `[Name]`, its lines, a blank line. */
+const unitFile = (sections: [string, string[]][]) => sections.map(([name, lines]) => [`[${name}]`, ...lines, ''].join('\n')).join('\n');
+
+/** What the services share: after the network, REFRESHER_HOME, node and this script by absolute path. */
+const serviceOf = (what: string, home: string, command: string, type: string): [string, string[]][] => [
+  ['Unit', [`Description=refresher ${command}: ${what}`, 'After=network-online.target', 'Wants=network-online.target']],
+  ['Service', [`Type=${type}`, `Environment=REFRESHER_HOME=${home}`, `ExecStart=${process.execPath} ${SCRIPT} ${command}`]],
+];
+
 export function systemdUnits(home: string, every: string): { name: string; text: string }[] {
   const p = period(every);
-  const service = [
-    '[Unit]',
-    'Description=refresher tick: keep LLM subscription accounts usable',
-    'After=network-online.target',
-    'Wants=network-online.target',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    `Environment=REFRESHER_HOME=${home}`,
-    `ExecStart=${process.execPath} ${SCRIPT} tick`,
-    // tick finishes what is in flight on SIGTERM; give it the time its budget allows.
-    'TimeoutStopSec=60',
-    '',
-  ].join('\n');
-  const timer = [
-    '[Unit]',
-    `Description=Run refresher tick every ${every}`,
-    '',
-    '[Timer]',
-    `OnCalendar=${p.calendar}`,
+  const service = serviceOf('keep LLM subscription accounts usable', home, 'tick', 'oneshot');
+  // tick finishes what is in flight on SIGTERM; give it the time its budget allows.
+  service[1]![1].push('TimeoutStopSec=60');
+  const timer: [string, string[]][] = [
+    ['Unit', [`Description=Run refresher tick every ${every}`]],
     // Missed runs (the machine was off or asleep) run at once on the next boot or wake.
-    'Persistent=true',
-    'RandomizedDelaySec=10',
-    'AccuracySec=1s',
-    '',
-    '[Install]',
-    `WantedBy=timers.target`,
-    '',
-  ].join('\n');
-  return [
-    { name: 'refresher-tick.service', text: service },
-    { name: 'refresher-tick.timer', text: timer },
+    ['Timer', [`OnCalendar=${p.calendar}`, 'Persistent=true', 'RandomizedDelaySec=10', 'AccuracySec=1s']],
+    ['Install', ['WantedBy=timers.target']],
   ];
+  return [
+    { name: 'refresher-tick.service', text: unitFile(service) },
+    { name: 'refresher-tick.timer', text: unitFile(timer) },
+  ];
+}
+
+/** A service that keeps `refresher serve` running: restarted if it fails, given the time to finish its streams. */
+export function serveUnit(home: string, user: boolean): { name: string; text: string } {
+  const service = serviceOf('a local proxy over the LLM subscription accounts', home, 'serve', 'simple');
+  // serve lets the streams in flight finish for up to 10 s after SIGTERM, then writes what it learned.
+  service[1]![1].push('Restart=on-failure', 'RestartSec=5', 'TimeoutStopSec=20');
+  service.push(['Install', [`WantedBy=${user ? 'default.target' : 'multi-user.target'}`]]);
+  return { name: 'refresher-serve.service', text: unitFile(service) };
 }
 
 /** The crontab line. Output goes both to cron's mail (so a person hears) and to a log whose directory it makes. */
@@ -103,21 +104,23 @@ export async function schedule(g: GlobalOptions, kind: string, o: ScheduleOption
   const every = o.every ?? '1m';
   const out = (s: string) => process.stdout.write(s + '\n');
   if (kind === 'systemd') {
-    const units = systemdUnits(home, every);
+    const units = [...systemdUnits(home, every), ...(o.serve ? [serveUnit(home, !!o.user)] : [])];
+    const enable = o.serve ? 'refresher-tick.timer refresher-serve.service' : 'refresher-tick.timer';
     const dir = o.dir ?? (o.user ? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'systemd', 'user') : '/etc/systemd/system');
     const ctl = o.user ? 'systemctl --user' : 'systemctl';
     if (!o.install) {
       for (const u of units) out(`# ${u.name}\n${u.text}`);
-      out(`# then: ${ctl} daemon-reload && ${ctl} enable --now refresher-tick.timer`);
+      out(`# then: ${ctl} daemon-reload && ${ctl} enable --now ${enable}`);
       if (o.user) out(`# user timers stop at logout unless lingering is on: loginctl enable-linger ${process.env.USER ?? '$USER'}`);
       return EXIT_OK;
     }
     for (const u of units) out(`${writeUnit(join(dir, u.name), u.text, !!o.force)}: ${join(dir, u.name)}`);
-    out(`now run: ${ctl} daemon-reload && ${ctl} enable --now refresher-tick.timer`);
+    out(`now run: ${ctl} daemon-reload && ${ctl} enable --now ${enable}`);
     if (o.user) out(`and, so that the timer runs when you are logged out: loginctl enable-linger ${process.env.USER ?? '$USER'}`);
     return EXIT_OK;
   }
   if (kind === 'cron') {
+    if (o.serve) throw usageError('--serve: serve runs for as long as it is needed, which cron cannot look after; use `refresher schedule systemd --serve`');
     const line = cronLine(home, every);
     if (!o.install) {
       out('# crontab line (crontab -e)');

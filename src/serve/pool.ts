@@ -74,9 +74,18 @@ export class AccountPool {
 
   /** Usable now: active, not paused, no tokens waiting in recovery/, not cooling down, with a credential. */
   eligible(a: Account, provider: Provider, now: number): boolean {
-    if (a.provider !== provider || a.status !== 'active' || a.paused || a.recovery) return false;
-    if (this.cooldownUntil(a) > now) return false;
-    return a.provider === 'grok' ? !!a.credentials.sso : !!(a.credentials.accessToken || a.credentials.refreshToken);
+    return this.whyNot(a, provider, now) === null;
+  }
+
+  /** Why an account cannot serve a request for `provider` now, in words for the client; null when it can. */
+  whyNot(a: Account, provider: Provider, now: number): string | null {
+    if (a.provider !== provider) return `it is a ${a.provider} account`;
+    if (a.status !== 'active') return `it is ${a.status}; see refresher status`;
+    if (a.paused) return `it is paused (refresher account set ${a.id} --paused off)`;
+    if (a.recovery) return 'its newest tokens wait in recovery/; see refresher doctor';
+    if (this.cooldownUntil(a) > now) return 'it is cooling down';
+    const usable = a.provider === 'grok' ? !!a.credentials.sso : !!(a.credentials.accessToken || a.credentials.refreshToken);
+    return usable ? null : 'it has no credential';
   }
 
   /**

@@ -188,7 +188,14 @@ export class ServeServer {
     const now = Date.now();
     const candidates = this.pool.choose(r.provider, now, { sessionId, pin });
     if (!candidates.length) {
-      if (pin && !this.pool.get(pin)) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
+      if (pin) {
+        // A pinned account that cannot serve says why; a cooling one says when, like a pool that is all cooling.
+        const a = this.pool.get(pin);
+        if (!a) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
+        const why = this.pool.whyNot(a, r.provider, now);
+        if (why !== 'it is cooling down') return sendJson(res, 409, { error: { type: 'invalid_request_error', message: `refresher serve: account "${pin}" (x-refresher-account) cannot serve this request: ${why}` } });
+        return allCooling(r.provider, res, this.pool.cooldownUntil(a), now, pin);
+      }
       return allCooling(r.provider, res, this.pool.earliestReset(r.provider, now), now);
     }
     // The client went away: abort whatever is in flight upstream at once. undici takes an EventEmitter as its

@@ -99,9 +99,9 @@ export function pipeBody(body: Readable, res: ServerResponse, contentLength: str
 }
 
 /** 429 in the provider's own error shape, with when to come back. */
-export function allCooling(provider: Provider, res: ServerResponse, resetAt: number | null, now: number): void {
+export function allCooling(provider: Provider, res: ServerResponse, resetAt: number | null, now: number, pinned: string | null = null): void {
   const secs = resetAt ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60;
-  const message = `every ${provider} account is cooling down; the first is usable again in ${secs} s`;
+  const message = pinned ? `account "${pinned}" (x-refresher-account) is cooling down; it is usable again in ${secs} s` : `every ${provider} account is cooling down; the first is usable again in ${secs} s`;
   const body =
     provider === 'anthropic'
       ? { type: 'error', error: { type: 'rate_limit_error', message } }

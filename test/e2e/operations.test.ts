@@ -53,6 +53,39 @@ describe('operations', () => {
     expect((await runCli(w.args('schedule', 'systemd', '--every', '7m'))).code).toBe(2);
   });
 
+  it('schedule systemd --serve: a service systemd-analyze accepts, whose ExecStart serves until SIGTERM and then exits 0', async () => {
+    w.anthropic('a1');
+    w.home.writeConfig(w.sim.configYaml('serve:\n  port: 0\n'));
+    const dir = join(scratch, 'units');
+    const r = await runCli(w.args('schedule', 'systemd', '--user', '--serve', '--install', '--dir', dir));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('enable --now refresher-tick.timer refresher-serve.service');
+    const unit = readFileSync(join(dir, 'refresher-serve.service'), 'utf8');
+    expect(unit).toContain('WantedBy=default.target');
+    expect(unit).toContain('Restart=on-failure');
+    if (has('systemd-analyze')) {
+      const v = spawnSync('systemd-analyze', ['verify', join(dir, 'refresher-serve.service')], { encoding: 'utf8' });
+      expect(v.status, v.stderr).toBe(0);
+    }
+    // Run the unit's own command line with the unit's environment, as systemd would.
+    const exec = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ');
+    const env = Object.fromEntries([...unit.matchAll(/^Environment=([^=]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const child = spawn(exec[0]!, exec.slice(1), { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const deadline = Date.now() + 15_000;
+    while (!/listening on (http:\/\/\S+)/.test(stderr) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+    const health = await fetch(`${url}/health`);
+    expect(await health.json()).toMatchObject({ status: 'ok', accounts: { total: 1, available: 1 } });
+    child.kill('SIGTERM');
+    const code = await new Promise((res) => child.on('exit', res));
+    expect(code).toBe(0);
+    const cron = await runCli(w.args('schedule', 'cron', '--serve'));
+    expect(cron.code).toBe(2);
+    expect(cron.stderr).toContain('use `refresher schedule systemd --serve`');
+  });
+
   it('schedule cron: the line works under sh -c exactly as cron runs it, with a log directory that does not exist yet', async () => {
     w.grok('g', { fields: { quota: null } });
     const stateHome = join(scratch, 'state-not-there-yet');

@@ -183,6 +183,30 @@ describe('refresher serve', () => {
     }
   });
 
+  it('a pinned account that cannot serve says why, and nothing goes upstream', async () => {
+    w.anthropic('free');
+    w.anthropic('resting', { fields: { paused: true } });
+    w.anthropic('cool', { fields: { cooldownUntil: Date.now() + 90_000 } });
+    w.codex('cx');
+    const s = await startServe(w);
+    const ask = async (pin: string) => {
+      const r = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-refresher-account': pin }, body: '{}' });
+      return { status: r.status, retryAfter: r.headers.get('retry-after'), message: ((await r.json()) as { error: { message: string } }).error.message };
+    };
+    try {
+      expect(await ask('nobody')).toMatchObject({ status: 404, message: expect.stringContaining('no account "nobody"') });
+      expect(await ask('resting')).toMatchObject({ status: 409, message: expect.stringContaining('paused (refresher account set resting --paused off)') });
+      expect(await ask('cx')).toMatchObject({ status: 409, message: expect.stringContaining('it is a codex account') });
+      const cool = await ask('cool');
+      expect(cool).toMatchObject({ status: 429, message: expect.stringContaining('account "cool" (x-refresher-account) is cooling down') });
+      expect(Number(cool.retryAfter)).toBeGreaterThan(60);
+      expect(Number(cool.retryAfter)).toBeLessThanOrEqual(90);
+      expect(w.sim.requestsTo(SIM_PATHS.messages)).toHaveLength(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('codex: /codex/* with the account id; the x-codex windows are recorded by their length', async () => {
     w.sim.state.codexWindowsSwapped = true;
     const c = w.codex('cx', { fields: { quota: null } });
