@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Account, Provider } from '../model/types.js';
@@ -11,7 +13,7 @@ import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
-import { allCooling, credentialHeaders, endToEnd, forwardedHeaders, isLoopback, pipeBody, sendJson, synthetic, upstreamOf } from './wire.js';
+import { allCooling, credentialHeaders, endToEnd, forwardedHeaders, isLoopback, pipeBody, refuseUpgrade, sendJson, splice, synthetic, upstreamOf } from './wire.js';
 import { Recorder } from './recorder.js';
 
 /**
@@ -53,6 +55,8 @@ export class ServeServer {
   private server: Server | null = null;
   private readonly refreshing = new Map<string, Promise<Account | null>>();
   private inFlight = 0;
+  /** upgraded connections (WebSockets), which closing the server leaves open */
+  private readonly tunnels = new Set<Duplex>();
 
   constructor(private readonly o: ServeOptions) {
     this.pool = new AccountPool(o.store);
@@ -62,6 +66,7 @@ export class ServeServer {
   async listen(): Promise<string> {
     this.pool.sync();
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.o.port, this.o.host, resolve);
@@ -78,6 +83,7 @@ export class ServeServer {
       const until = Date.now() + graceMs;
       while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       s.closeAllConnections();
+      for (const t of this.tunnels) t.destroy();
     }
     await this.recorder.flushAll();
     const { closeDispatchers } = await import('../net/dispatcher.js');
@@ -127,6 +133,64 @@ export class ServeServer {
       if (!res.headersSent) sendJson(res, 502, { error: { type: 'api_error', message: `refresher serve: ${(e as Error).message}` } });
       else res.destroy();
     }
+  }
+
+  /**
+   * A WebSocket (the Codex CLI tries one before HTTPS): the same choice of account, credentials and refresh as a
+   * request, then a tunnel. No failover once it is open; an upstream that refuses the upgrade moves on to the
+   * next account, and when none takes it the client gets a plain answer and falls back to HTTPS.
+   */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = Date.now();
+    let accountId = '-';
+    let status = 101;
+    let bytes = 0;
+    socket.on('error', () => undefined);
+    this.inFlight++;
+    this.tunnels.add(socket);
+    socket.once('close', () => {
+      this.inFlight--;
+      this.tunnels.delete(socket);
+      this.o.log.info(`[serve] ${req.method} ${(req.url ?? '/').split('?')[0]} ${accountId} ${status} ${Date.now() - started}ms ${bytes}B`);
+    });
+    const refuse = (code: number, message: string, extra?: Record<string, string>) => refuseUpgrade(socket, (status = code), `refresher serve: ${message}`, extra);
+    if (!this.authorized(req)) return refuse(401, 'a client key is required (x-api-key or Authorization: Bearer)');
+    this.pool.sync();
+    const r = route(req.url ?? '/');
+    if (!r) return refuse(404, 'use /v1/* (anthropic), /codex/* or /grok/*');
+    const { cfg } = this.o;
+    const client = forwardedHeaders(req);
+    const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
+    const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
+    const now = Date.now();
+    const candidates = this.pool.choose(r.provider, now, { sessionId, pin }).slice(0, cfg.serve.maxAttempts);
+    if (!candidates.length) {
+      const reset = this.pool.earliestReset(r.provider, now);
+      return refuse(reset ? 429 : 503, reset ? `no ${r.provider} account can take this now` : `no ${r.provider} account is usable; see refresher status`, reset ? { 'retry-after': String(Math.max(1, Math.ceil((reset - now) / 1000))) } : {});
+    }
+    const gone = new EventEmitter();
+    socket.once('close', () => gone.emit('abort'));
+    for (let a of candidates) {
+      accountId = a.id;
+      if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
+        const refreshed = await this.fresh(a, null);
+        if (!refreshed) continue;
+        a = refreshed;
+      }
+      const target = upstreamOf(a.endpoint ?? cfg.providers[r.provider].apiBase);
+      try {
+        const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
+        const up = await dispatcher.upgrade({ origin: target.origin, path: target.prefix + r.rest, method: req.method, headers: { ...client, ...credentialHeaders(a, client) }, protocol: String(req.headers.upgrade ?? 'websocket'), signal: gone } as Dispatcher.UpgradeOptions);
+        const at = Date.now();
+        this.pool.noteUse(a.id, at, sessionId);
+        this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers: endToEnd(up.headers as Record<string, string | string[] | undefined>) });
+        return await splice(socket, head, up.socket, up.headers as Record<string, string | string[] | undefined>, (n) => (bytes += n));
+      } catch (e) {
+        if (socket.destroyed) return;
+        this.o.log.warn(`[serve] ${a.id}: the upstream did not take the WebSocket (${(e as Error).message}); trying the next account`);
+      }
+    }
+    refuse(502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
   }
 
   /** The request body, buffered (failover must be able to send it again), up to the cap; null after a 413. */

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import type { Account, Provider } from '../model/types.js';
 
 /**
@@ -126,3 +126,33 @@ export function sendJson(res: ServerResponse, status: number, doc: unknown): voi
 }
 
 export const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1' || addr.startsWith('127.') || addr === '::ffff:127.0.0.1');
+
+/** A plain HTTP answer on a connection that asked for an upgrade (the client falls back to HTTPS), then close. */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { type: status === 401 ? 'authentication_error' : status === 429 ? 'usage_limit_reached' : 'api_error', message } });
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'content-type: application/json', `content-length: ${Buffer.byteLength(body)}`, 'connection: close', ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`)];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * The upstream's 101 to the client as it came (its connection and upgrade headers are the handshake), then the
+ * bytes both ways until either side closes, which closes the other.
+ */
+export function splice(client: Duplex, head: Buffer, up: Duplex, headers: Record<string, string | string[] | undefined>, onBytes: (n: number) => void): Promise<void> {
+  const lines = ['HTTP/1.1 101 Switching Protocols'];
+  for (const [k, v] of Object.entries(headers)) for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) lines.push(`${k}: ${x}`);
+  client.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length) up.write(head);
+  up.on('data', (d: Buffer) => onBytes(d.length));
+  up.pipe(client);
+  client.pipe(up);
+  return new Promise((resolve) => {
+    const end = () => {
+      client.destroy();
+      up.destroy();
+      resolve();
+    };
+    // An end passes through the pipe (a half-close); a close or an error ends both.
+    for (const s of [client, up]) s.once('close', end).once('error', end);
+  });
+}

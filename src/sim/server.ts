@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { drainOrClose } from '../util/drain.js';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { acceptWebSocket } from './websocket.js';
 import { SimState, type SimOAuthAccount, type SimProvider } from './state.js';
 
 /**
@@ -80,11 +82,21 @@ export class Simulator {
   latencyMs = 0;
   private readonly faults = new Map<string, Fault[]>();
   private server: Server | null = null;
+  /** WebSocket connections, which closing the server leaves open */
+  private readonly upgraded = new Set<Duplex>();
   url = '';
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      const u = new URL(req.url ?? '/', 'http://sim');
+      const entry: LoggedRequest = { method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body: '', at: Date.now() };
+      this.requests.push(entry);
+      this.upgraded.add(socket);
+      socket.on('close', () => this.upgraded.delete(socket));
+      acceptWebSocket(this.state, req, socket, entry);
+    });
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const addr = this.server.address() as AddressInfo;
     this.url = `http://${host}:${addr.port}`;
@@ -94,6 +106,7 @@ export class Simulator {
   async stop(): Promise<void> {
     if (!this.server) return;
     this.server.closeAllConnections();
+    for (const s of this.upgraded) s.destroy();
     await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = null;
   }

@@ -5,6 +5,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
+import { WS_PATH } from '../../src/sim/websocket.js';
+import { WebSocket } from 'undici';
 import { expectNoCanary } from '../support/canary.js';
 import { CLAUDE, claudeHi } from '../support/claude.js';
 import { httpGet } from '../support/http.js';
@@ -264,6 +266,42 @@ describe('refresher serve', () => {
       expect(none.body).toBe('');
     } finally {
       await s.stop();
+    }
+  });
+
+  it('a WebSocket (the Codex CLI tries one first) is tunnelled with the account\'s credentials; one no account can take gets a plain answer', async () => {
+    const c = w.codex('cx', { fields: { quota: null, lastUsedAt: null } });
+    const s = await startServe(w);
+    const open = (path: string) =>
+      new Promise<{ messages: string[]; error: boolean }>((resolve) => {
+        const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}${path}`, { headers: { authorization: 'Bearer client-placeholder-token' } } as never);
+        const messages: string[] = [];
+        let error = false;
+        ws.onopen = () => ws.send('hi');
+        ws.onmessage = (m) => {
+          messages.push(String(m.data));
+          ws.close();
+        };
+        ws.onerror = () => (error = true);
+        ws.onclose = () => resolve({ messages, error });
+      });
+    try {
+      expect(await open('/codex/codex/responses')).toEqual({ messages: ['echo: hi'], error: false });
+      const sent = w.sim.requestsTo(WS_PATH)[0]!;
+      expect(sent.status).toBe(101);
+      expect(sent.headers.authorization).toBe(`Bearer ${c.accessToken}`);
+      expect(sent.headers['chatgpt-account-id']).toBe(c.account.accountId);
+      await until(() => !!w.home.read('cx').quota, 5000, 'the use recorded from the 101');
+      expect(w.home.read('cx').quota.fiveHour.usedPercent).toBe(7);
+      expect(w.home.read('cx').lastUsedAt).not.toBeNull();
+      // The upstream refuses (no WebSocket there): the client gets an answer, not a hang, and can fall back.
+      expect(await open('/codex/codex/elsewhere')).toMatchObject({ messages: [], error: true });
+      expect(w.sim.requestsTo('/backend-api/codex/elsewhere')[0]!.status).toBe(400);
+    } finally {
+      const r = await s.stop();
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/responses cx 101 \d+ms \d+B/);
+      expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/elsewhere cx 502/);
     }
   });
 
