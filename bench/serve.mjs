@@ -7,7 +7,7 @@
 //      and again warm (goal: <= 20 MB); the bare proxy's, and a bare proxy's with node:http as its client, as baselines
 //   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
 //      file descriptors and RSS after each round (goal: no growth)
-// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs
+// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs   (FAST=1: part 2's reader is not slow)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -167,7 +167,7 @@ try {
       let peak = before;
       const poll = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
       const t0 = Date.now();
-      const got = await stream(url, { slow: true });
+      const got = await stream(url, { slow: !process.env.FAST });
       clearInterval(poll);
       return { mb: peak - before, size: got / 1024 / 1024, s: (Date.now() - t0) / 1000 };
     };
