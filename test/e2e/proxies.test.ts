@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { parseJson, runCli } from '../support/cli.js';
-import { World } from '../support/fixtures.js';
+import { startServe, World } from '../support/fixtures.js';
+import { WebSocket } from 'undici';
 import { startDante, startMicrosocks, startSilent, startTinyproxy } from '../support/proxies.mjs';
 
 type Proxy = Awaited<ReturnType<typeof startDante>>;
@@ -96,6 +97,32 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
       expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
       expect(tp.log()).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${simPort()}`));
     } finally {
+      await tp.stop();
+    }
+  });
+
+  it("serve takes each account's proxy too: a message through dante (socks5h), a WebSocket through tinyproxy", async () => {
+    const tp = await startTinyproxy([Number(simPort())]);
+    const before = dante.log().split(`ATYP: 3 address: localhost.${simPort()}`).length;
+    w.home.writeConfig(byName(`proxy_url: ${dante.url}\n`));
+    w.anthropic('a1');
+    w.codex('cx', { fields: { proxy: tp.url } });
+    const s = await startServe(w);
+    try {
+      const r = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(r.status).toBe(200);
+      expect(w.sim.requestsTo(SIM_PATHS.messages)).toHaveLength(1);
+      expect(dante.log().split(`ATYP: 3 address: localhost.${simPort()}`).length).toBeGreaterThan(before);
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}/codex/codex/responses`);
+        ws.onopen = () => ws.send('through the proxy');
+        ws.onmessage = (m) => (resolve(String(m.data)), ws.close());
+        ws.onerror = () => reject(new Error('the WebSocket failed'));
+      });
+      expect(echoed).toBe('echo: through the proxy');
+      expect(tp.log()).toMatch(new RegExp(`CONNECT localhost:${simPort()}`));
+    } finally {
+      await s.stop();
       await tp.stop();
     }
   });

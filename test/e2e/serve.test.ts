@@ -10,16 +10,10 @@ import { WebSocket } from 'undici';
 import { expectNoCanary } from '../support/canary.js';
 import { CLAUDE, claudeHi } from '../support/claude.js';
 import { httpGet } from '../support/http.js';
-import { runCli, startCli, waitForStderr } from '../support/cli.js';
-import { HOUR, MIN, World } from '../support/fixtures.js';
+import { runCli } from '../support/cli.js';
+import { HOUR, MIN, startServe, World } from '../support/fixtures.js';
 import { sleep, until } from '../support/hostile.js';
 
-/** `refresher serve` on a free port, as a real process. */
-async function startServe(w: World, extra: string[] = [], env: Record<string, string> = {}) {
-  const h = startCli(w.args('serve', '--port', '0', ...extra), { env: { LOG_LEVEL: 'info', ...env } });
-  const [, url] = await waitForStderr(h, /listening on (http:\/\/\S+)/, 15_000);
-  return { ...h, url: url!, stop: async () => (h.child.kill('SIGTERM'), h.done) };
-}
 
 const get = httpGet;
 

@@ -1,6 +1,6 @@
 import { Simulator } from '../../src/sim/server.js';
 import { canary, expectNoCanary, watchSecrets } from './canary.js';
-import { parseJson, runCli, type CliResult } from './cli.js';
+import { parseJson, runCli, startCli, waitForStderr, type CliResult } from './cli.js';
 import { TempHome } from './home.js';
 
 export const MIN = 60_000;
@@ -87,4 +87,11 @@ export class World {
 export function expectNoSecrets(text: string, secrets: string[]): void {
   canary(...secrets);
   expectNoCanary(text);
+}
+
+/** `refresher serve` over the world's home on a free port, as a real process; stop() sends SIGTERM. */
+export async function startServe(w: World, extra: string[] = [], env: Record<string, string> = {}) {
+  const h = startCli(w.args('serve', '--port', '0', ...extra), { env: { LOG_LEVEL: 'info', ...env } });
+  const [, url] = await waitForStderr(h, /listening on (http:\/\/\S+)/, 15_000);
+  return { ...h, url: url!, stop: async () => (h.child.kill('SIGTERM'), h.done) };
 }
