@@ -299,6 +299,25 @@ describe('refresher serve', () => {
     }
   });
 
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal}: no new connections; the answer in flight is finished, the use is written, exit 0`, async () => {
+      w.anthropic('a1', { fields: { lastUsedAt: null } });
+      w.sim.fault(SIM_PATHS.messages, { status: 200, body: { type: 'message', content: [{ type: 'text', text: 'late' }] }, delayMs: 800 });
+      const s = await startServe(w);
+      const inFlight = fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      await until(() => w.sim.requestsTo(SIM_PATHS.messages).length === 1, 5000, 'the request upstream');
+      s.child.kill(signal);
+      await until(() => s.stderr().includes(`${signal}: no new requests`), 5000, 'serve to stop accepting');
+      await expect(fetch(`${s.url}/health`)).rejects.toThrow();
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ content: [{ text: 'late' }] });
+      const r = await s.done;
+      expect(r.code).toBe(0);
+      expect(w.home.read('a1').lastUsedAt).not.toBeNull();
+    });
+  }
+
   it('a client that goes away mid-stream: the upstream request is aborted at once', async () => {
     w.grok('g');
     w.sim.fault('/rest/app-chat/conversations/new', { trickleMs: 50 });
