@@ -3,41 +3,27 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Account, Provider } from '../model/types.js';
+import type { Account } from '../model/types.js';
 import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
-import { allCooling, credentialHeaders, endToEnd, forwardedHeaders, isLoopback, pipeBody, refuseUpgrade, sendJson, splice, synthetic, upstreamOf } from './wire.js';
+import { allCooling, credentialHeaders, endToEnd, isLoopback, pipeBody, requestFacts, route, sendJson, synthetic, upstreamOf, type Route } from './wire.js';
 import { Recorder } from './recorder.js';
+import { tunnel, type TunnelHost } from './tunnel.js';
 
 /**
  * `refresher serve`: forwards bytes to the upstream, puts one account's credentials on them, and learns from
  * the response headers. No translation, no cache. Failover happens only before the first byte reaches the
  * client.
  */
-const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id'];
 const DEFAULT_COOLDOWN_MS = 60_000;
 /** an access token this close to its expiry is refreshed before it is used */
 const FRESH_MARGIN_MS = 60_000;
-
-interface Route {
-  provider: Provider;
-  /** the path to append to the upstream base (query included) */
-  rest: string;
-}
-
-function route(url: string): Route | null {
-  if (url.startsWith('/v1/')) return { provider: 'anthropic', rest: url };
-  if (url.startsWith('/codex/')) return { provider: 'codex', rest: url.slice('/codex'.length) };
-  if (url.startsWith('/grok/')) return { provider: 'grok', rest: url.slice('/grok'.length) };
-  return null;
-}
 
 export interface ServeOptions {
   store: AccountStore;
@@ -49,7 +35,7 @@ export interface ServeOptions {
   keys: string[];
 }
 
-export class ServeServer {
+export class ServeServer implements TunnelHost {
   readonly pool: AccountPool;
   readonly recorder: Recorder;
   private server: Server | null = null;
@@ -63,10 +49,27 @@ export class ServeServer {
     this.recorder = new Recorder(o.store, o.log);
   }
 
+  get cfg(): Config {
+    return this.o.cfg;
+  }
+
+  get log(): Logger {
+    return this.o.log;
+  }
+
+  track(socket: Duplex): void {
+    this.inFlight++;
+    this.tunnels.add(socket);
+    socket.once('close', () => {
+      this.inFlight--;
+      this.tunnels.delete(socket);
+    });
+  }
+
   async listen(): Promise<string> {
     this.pool.sync();
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void tunnel(this, req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.o.port, this.o.host, resolve);
@@ -90,7 +93,7 @@ export class ServeServer {
     await closeDispatchers();
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  authorized(req: IncomingMessage): boolean {
     if (!this.o.keys.length) return true;
     const given = String(req.headers['x-api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
     const g = Buffer.from(given);
@@ -135,64 +138,6 @@ export class ServeServer {
     }
   }
 
-  /**
-   * A WebSocket (the Codex CLI tries one before HTTPS): the same choice of account, credentials and refresh as a
-   * request, then a tunnel. No failover once it is open; an upstream that refuses the upgrade moves on to the
-   * next account, and when none takes it the client gets a plain answer and falls back to HTTPS.
-   */
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const started = Date.now();
-    let accountId = '-';
-    let status = 101;
-    let bytes = 0;
-    socket.on('error', () => undefined);
-    this.inFlight++;
-    this.tunnels.add(socket);
-    socket.once('close', () => {
-      this.inFlight--;
-      this.tunnels.delete(socket);
-      this.o.log.info(`[serve] ${req.method} ${(req.url ?? '/').split('?')[0]} ${accountId} ${status} ${Date.now() - started}ms ${bytes}B`);
-    });
-    const refuse = (code: number, message: string, extra?: Record<string, string>) => refuseUpgrade(socket, (status = code), `refresher serve: ${message}`, extra);
-    if (!this.authorized(req)) return refuse(401, 'a client key is required (x-api-key or Authorization: Bearer)');
-    this.pool.sync();
-    const r = route(req.url ?? '/');
-    if (!r) return refuse(404, 'use /v1/* (anthropic), /codex/* or /grok/*');
-    const { cfg } = this.o;
-    const client = forwardedHeaders(req);
-    const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
-    const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
-    const now = Date.now();
-    const candidates = this.pool.choose(r.provider, now, { sessionId, pin }).slice(0, cfg.serve.maxAttempts);
-    if (!candidates.length) {
-      const reset = this.pool.earliestReset(r.provider, now);
-      return refuse(reset ? 429 : 503, reset ? `no ${r.provider} account can take this now` : `no ${r.provider} account is usable; see refresher status`, reset ? { 'retry-after': String(Math.max(1, Math.ceil((reset - now) / 1000))) } : {});
-    }
-    const gone = new EventEmitter();
-    socket.once('close', () => gone.emit('abort'));
-    for (let a of candidates) {
-      accountId = a.id;
-      if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
-        const refreshed = await this.fresh(a, null);
-        if (!refreshed) continue;
-        a = refreshed;
-      }
-      const target = upstreamOf(a.endpoint ?? cfg.providers[r.provider].apiBase);
-      try {
-        const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
-        const up = await dispatcher.upgrade({ origin: target.origin, path: target.prefix + r.rest, method: req.method, headers: { ...client, ...credentialHeaders(a, client) }, protocol: String(req.headers.upgrade ?? 'websocket'), signal: gone } as Dispatcher.UpgradeOptions);
-        const at = Date.now();
-        this.pool.noteUse(a.id, at, sessionId);
-        this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers: endToEnd(up.headers as Record<string, string | string[] | undefined>) });
-        return await splice(socket, head, up.socket, up.headers as Record<string, string | string[] | undefined>, (n) => (bytes += n));
-      } catch (e) {
-        if (socket.destroyed) return;
-        this.o.log.warn(`[serve] ${a.id}: the upstream did not take the WebSocket (${(e as Error).message}); trying the next account`);
-      }
-    }
-    refuse(502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
-  }
-
   /** The request body, buffered (failover must be able to send it again), up to the cap; null after a 413. */
   private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
     // Events rather than an async iterator: this runs for every request.
@@ -211,6 +156,12 @@ export class ServeServer {
       req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
       req.on('error', reject);
     });
+  }
+
+  /** The account with an access token that will last the request: refreshed first when it would not; null if that fails. */
+  usable(a: Account): Promise<Account | null> {
+    const stale = a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS));
+    return stale ? this.fresh(a, null) : Promise.resolve(a);
   }
 
   /** A token that works now: the file's, if another process refreshed; else one refresh, shared by every waiter. */
@@ -246,9 +197,7 @@ export class ServeServer {
 
   private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
     const { cfg } = this.o;
-    const client = forwardedHeaders(req);
-    const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
-    const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
+    const { client, sessionId, pin } = requestFacts(req);
     const now = Date.now();
     const candidates = this.pool.choose(r.provider, now, { sessionId, pin });
     if (!candidates.length) {
@@ -276,14 +225,12 @@ export class ServeServer {
     for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !left; i++, tried++) {
       let a: Account = candidates[i]!;
       onAccount(a.id);
-      if (a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS))) {
-        const refreshed = await this.fresh(a, null);
-        if (!refreshed) {
-          lastFailure = synthetic(401, r.provider, `refresher serve: the token of ${a.id} could not be refreshed; see refresher status`);
-          continue;
-        }
-        a = refreshed;
+      const ready = await this.usable(a);
+      if (!ready) {
+        lastFailure = synthetic(401, r.provider, `refresher serve: the token of ${a.id} could not be refreshed; see refresher status`);
+        continue;
       }
+      a = ready;
       for (let retry401 = 0; ; retry401++) {
         const base = a.endpoint ?? cfg.providers[r.provider].apiBase;
         const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);

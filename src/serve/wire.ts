@@ -40,6 +40,30 @@ export function upstreamOf(base: string): { origin: string; prefix: string } {
 /** The client's headers as they go upstream: end to end, less its own credentials and our control headers. */
 export const forwardedHeaders = (req: IncomingMessage) => endToEnd(req.headers, (k) => NOT_FORWARDED.has(k) || k.startsWith('x-refresher-'));
 
+export interface Route {
+  provider: Provider;
+  /** the path to append to the upstream base (query included) */
+  rest: string;
+}
+
+/** Which provider a request path belongs to: `/v1/*` anthropic, `/codex/*` codex, `/grok/*` grok. */
+export function route(url: string): Route | null {
+  if (url.startsWith('/v1/')) return { provider: 'anthropic', rest: url };
+  if (url.startsWith('/codex/')) return { provider: 'codex', rest: url.slice('/codex'.length) };
+  if (url.startsWith('/grok/')) return { provider: 'grok', rest: url.slice('/grok'.length) };
+  return null;
+}
+
+/** where Claude Code and the Codex CLI say which conversation a request belongs to */
+const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id'];
+
+/** What a request says about itself that serve acts on: its headers to forward, its session, a pinned account. */
+export function requestFacts(req: IncomingMessage): { client: Record<string, string>; sessionId: string | null; pin: string | null } {
+  const sessionId = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
+  const pin = typeof req.headers['x-refresher-account'] === 'string' ? req.headers['x-refresher-account'] : null;
+  return { client: forwardedHeaders(req), sessionId, pin };
+}
+
 export function credentialHeaders(a: Account, client: Record<string, string>): Record<string, string> {
   if (a.provider === 'grok') return { cookie: a.credentials.ssoRw ? `sso=${a.credentials.sso}; sso-rw=${a.credentials.ssoRw}` : `sso=${a.credentials.sso}` };
   const h: Record<string, string> = { authorization: `Bearer ${a.credentials.accessToken}` };

@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Account } from '../model/types.js';
+import { dispatcherFor } from '../net/dispatcher.js';
+import { chooseProxy } from '../net/proxy.js';
+import type { AccountPool } from './pool.js';
+import type { Recorder } from './recorder.js';
+import { credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, splice, upstreamOf } from './wire.js';
+
+/** What a tunnel needs of the server it belongs to. */
+export interface TunnelHost {
+  readonly pool: AccountPool;
+  readonly recorder: Recorder;
+  readonly cfg: Config;
+  readonly log: Logger;
+  authorized(req: IncomingMessage): boolean;
+  usable(a: Account): Promise<Account | null>;
+  /** counts the connection as in flight (shutdown waits for it, then closes it) until it closes */
+  track(socket: Duplex): void;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * A WebSocket (the Codex CLI tries one before HTTPS): the same choice of account, credentials and refresh as a
+ * request, then a tunnel. No failover once it is open; an upstream that refuses the upgrade moves on to the
+ * next account, and when none takes it the client gets a plain answer and falls back to HTTPS.
+ */
+export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { pool, cfg, log } = host;
+  const started = Date.now();
+  let accountId = '-';
+  let status = 101;
+  let bytes = 0;
+  socket.on('error', () => undefined);
+  host.track(socket);
+  socket.once('close', () => log.info(`[serve] ${req.method} ${(req.url ?? '/').split('?')[0]} ${accountId} ${status} ${Date.now() - started}ms ${bytes}B`));
+  const refuse = (code: number, message: string, extra?: Record<string, string>) => refuseUpgrade(socket, (status = code), `refresher serve: ${message}`, extra);
+  if (!host.authorized(req)) return refuse(401, 'a client key is required (x-api-key or Authorization: Bearer)');
+  pool.sync();
+  const r = route(req.url ?? '/');
+  if (!r) return refuse(404, 'use /v1/* (anthropic), /codex/* or /grok/*');
+  const { client, sessionId, pin } = requestFacts(req);
+  const now = Date.now();
+  const candidates = pool.choose(r.provider, now, { sessionId, pin }).slice(0, cfg.serve.maxAttempts);
+  if (!candidates.length) {
+    const reset = pool.earliestReset(r.provider, now);
+    if (reset) return refuse(429, `no ${r.provider} account can take this now`, { 'retry-after': String(Math.max(1, Math.ceil((reset - now) / 1000))) });
+    return refuse(503, `no ${r.provider} account is usable; see refresher status`);
+  }
+  const gone = new EventEmitter();
+  socket.once('close', () => gone.emit('abort'));
+  for (const candidate of candidates) {
+    accountId = candidate.id;
+    const a = await host.usable(candidate);
+    if (!a) continue;
+    const target = upstreamOf(a.endpoint ?? cfg.providers[r.provider].apiBase);
+    try {
+      const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
+      const up = await dispatcher.upgrade({ origin: target.origin, path: target.prefix + r.rest, method: req.method, headers: { ...client, ...credentialHeaders(a, client) }, protocol: String(req.headers.upgrade ?? 'websocket'), signal: gone } as Dispatcher.UpgradeOptions);
+      const at = Date.now();
+      pool.noteUse(a.id, at, sessionId);
+      host.recorder.note(a.id, r.provider, { lastUsedAt: at, headers: endToEnd(up.headers as Headers) });
+      return await splice(socket, head, up.socket, up.headers as Headers, (n) => (bytes += n));
+    } catch (e) {
+      if (socket.destroyed) return;
+      log.warn(`[serve] ${a.id}: the upstream did not take the WebSocket (${(e as Error).message}); trying the next account`);
+    }
+  }
+  refuse(502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
+}
