@@ -11,6 +11,13 @@ const AFFINITY_TTL_MS = 3_600_000;
 const SYNC_MS = 250;
 const AFFINITY_MAX = 10_000;
 
+export interface Unavailable {
+  status: 404 | 409 | 429 | 503;
+  message: string;
+  /** when to come back (a 429) */
+  retryAt: number | null;
+}
+
 export class AccountPool {
   private accounts: Account[] = [];
   private stamp = '';
@@ -77,8 +84,24 @@ export class AccountPool {
     return this.whyNot(a, provider, now) === null;
   }
 
+  /**
+   * Why no account can take a request now, for the client: a pinned account's own reason, else the pool's.
+   * 429 (with when) while cooling down; 404 an unknown pin; 409 a pin that cannot serve; 503 nothing usable.
+   */
+  unavailable(provider: Provider, pin: string | null, now: number): Unavailable {
+    if (pin) {
+      const a = this.get(pin);
+      if (!a) return { status: 404, message: `no account "${pin}" (x-refresher-account)`, retryAt: null };
+      if (this.cooldownUntil(a) > now) return { status: 429, message: `account "${pin}" (x-refresher-account) is cooling down`, retryAt: this.cooldownUntil(a) };
+      return { status: 409, message: `account "${pin}" (x-refresher-account) cannot serve this request: ${this.whyNot(a, provider, now)}`, retryAt: null };
+    }
+    const reset = this.earliestReset(provider, now);
+    if (reset !== null) return { status: 429, message: `every ${provider} account is cooling down`, retryAt: reset };
+    return { status: 503, message: `no ${provider} account is usable now; see refresher status`, retryAt: null };
+  }
+
   /** Why an account cannot serve a request for `provider` now, in words for the client; null when it can. */
-  whyNot(a: Account, provider: Provider, now: number): string | null {
+  private whyNot(a: Account, provider: Provider, now: number): string | null {
     if (a.provider !== provider) return `it is a ${a.provider} account`;
     if (a.status !== 'active') return `it is ${a.status}; see refresher status`;
     if (a.paused) return `it is paused (refresher account set ${a.id} --paused off)`;

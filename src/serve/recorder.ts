@@ -1,14 +1,8 @@
 import type { Logger } from '../log.js';
 import type { AccountPatch, Provider, Quota } from '../model/types.js';
-import { type HeaderUsage, limitKeys, usageFromHeaders } from '../providers/rate-limits.js';
+import { limitKeys, usageFromHeaders } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 
-/**
- * What serve learns from each response (last use, rate-limit headers, cooldowns) goes to the account file
- * through the store: read-modify-write under the account's lock, at most once per account per second, so a
- * tick running beside serve loses nothing. Credentials are never in these patches: serve can never write an
- * old token over a new one.
- */
 /** Whether two answers carry the same rate-limit headers (then the newer says all the older did). */
 function sameLimitKeys(a: Record<string, string>, b: Record<string, string>): boolean {
   for (const k of limitKeys) if ((a[k] === undefined) !== (b[k] === undefined)) return false;
@@ -26,14 +20,30 @@ interface Pending {
   provider: Provider;
   lastUsedAt: number;
   cooldownUntil?: number;
-  /** what each answer's headers said, oldest first; a later answer wins where they overlap */
-  usage: HeaderUsage[];
+  /** what the answers read so far said, a later one winning where they overlap */
+  reset: number | null;
+  quota: Partial<Quota> | null;
   /** the headers of the newest answer, not yet read */
   last: { headers: Record<string, string>; at: number } | null;
 }
 
+/** Reads the pending unread headers into what is known. */
+function absorb(p: Pending): void {
+  if (!p.last) return;
+  const u = usageFromHeaders(p.provider, p.last.headers, p.last.at);
+  if (u.reset) p.reset = u.reset;
+  if (u.quota) p.quota = { ...(p.quota ?? {}), ...u.quota };
+  p.last = null;
+}
+
 const COALESCE_MS = 1000;
 
+/**
+ * What serve learns from each response (last use, rate-limit headers, cooldowns) goes to the account file
+ * through the store: read-modify-write under the account's lock, at most once per account per second, so a
+ * tick running beside serve loses nothing. Credentials are never in these patches: serve can never write an
+ * old token over a new one.
+ */
 export class Recorder {
   private pending = new Map<string, Pending>();
   private timers = new Map<string, NodeJS.Timeout>();
@@ -47,13 +57,13 @@ export class Recorder {
   note(id: string, provider: Provider, l: Learned): void {
     let p = this.pending.get(id);
     if (!p) {
-      p = { provider, lastUsedAt: l.lastUsedAt, usage: [], last: null };
+      p = { provider, lastUsedAt: l.lastUsedAt, reset: null, quota: null, last: null };
       this.pending.set(id, p);
       this.timers.set(id, setTimeout(() => void this.flush(id), COALESCE_MS));
     }
     // Only the newest headers are kept unread; the ones they replace are read first if they said something
     // the newest might not (an answer without the headers must not erase what an earlier one said).
-    if (p.last && !sameLimitKeys(p.last.headers, l.headers)) p.usage.push(usageFromHeaders(provider, p.last.headers, p.last.at));
+    if (p.last && !sameLimitKeys(p.last.headers, l.headers)) absorb(p);
     p.last = { headers: l.headers, at: l.lastUsedAt };
     p.lastUsedAt = Math.max(p.lastUsedAt, l.lastUsedAt);
     if (l.cooldownUntil !== undefined) p.cooldownUntil = l.cooldownUntil;
@@ -65,13 +75,8 @@ export class Recorder {
     const l = this.pending.get(id);
     this.pending.delete(id);
     if (!l) return Promise.resolve();
-    if (l.last) l.usage.push(usageFromHeaders(l.provider, l.last.headers, l.last.at));
-    let reset: number | null = null;
-    let quota: Partial<Quota> | null = null;
-    for (const u of l.usage) {
-      if (u.reset) reset = u.reset;
-      if (u.quota) quota = { ...(quota ?? {}), ...u.quota };
-    }
+    absorb(l);
+    const { reset, quota } = l;
     const p = (async () => {
       let release;
       try {

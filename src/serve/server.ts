@@ -12,7 +12,7 @@ import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
-import { allCooling, credentialHeaders, endToEnd, isLoopback, pipeBody, requestFacts, route, sendJson, synthetic, upstreamOf, type Route } from './wire.js';
+import { credentialHeaders, endToEnd, isLoopback, pipeBody, requestFacts, route, sendJson, sendUnavailable, synthetic, upstreamOf, type Route } from './wire.js';
 import { Recorder } from './recorder.js';
 import { tunnel, type TunnelHost } from './tunnel.js';
 
@@ -200,17 +200,7 @@ export class ServeServer implements TunnelHost {
     const { client, sessionId, pin } = requestFacts(req);
     const now = Date.now();
     const candidates = this.pool.choose(r.provider, now, { sessionId, pin });
-    if (!candidates.length) {
-      if (pin) {
-        // A pinned account that cannot serve says why; a cooling one says when, like a pool that is all cooling.
-        const a = this.pool.get(pin);
-        if (!a) return sendJson(res, 404, { error: { type: 'not_found_error', message: `refresher serve: no account "${pin}"` } });
-        const why = this.pool.whyNot(a, r.provider, now);
-        if (why !== 'it is cooling down') return sendJson(res, 409, { error: { type: 'invalid_request_error', message: `refresher serve: account "${pin}" (x-refresher-account) cannot serve this request: ${why}` } });
-        return allCooling(r.provider, res, this.pool.cooldownUntil(a), now, pin);
-      }
-      return allCooling(r.provider, res, this.pool.earliestReset(r.provider, now), now);
-    }
+    if (!candidates.length) return sendUnavailable(r.provider, res, this.pool.unavailable(r.provider, pin, now), now);
     // The client went away: abort whatever is in flight upstream at once. undici takes an EventEmitter as its
     // signal: cheaper than an AbortController, whose abort also builds an exception with a stack.
     const gone = new EventEmitter();
@@ -291,11 +281,11 @@ export class ServeServer implements TunnelHost {
     }
     if (left) return;
     // Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer.
-    const reset = this.pool.earliestReset(r.provider, Date.now());
-    if (reset === null && lastFailure) {
+    const after = this.pool.unavailable(r.provider, null, Date.now());
+    if (after.status !== 429 && lastFailure) {
       res.writeHead(lastFailure.status, { 'content-type': lastFailure.headers['content-type'] ?? 'application/json' });
       return void res.end(lastFailure.text);
     }
-    return allCooling(r.provider, res, reset, Date.now());
+    return sendUnavailable(r.provider, res, after, Date.now());
   }
 }

@@ -9,7 +9,7 @@ import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import type { AccountPool } from './pool.js';
 import type { Recorder } from './recorder.js';
-import { credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, splice, upstreamOf } from './wire.js';
+import { credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, secondsUntil, splice, upstreamOf } from './wire.js';
 
 /** What a tunnel needs of the server it belongs to. */
 export interface TunnelHost {
@@ -48,9 +48,8 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
   const now = Date.now();
   const candidates = pool.choose(r.provider, now, { sessionId, pin }).slice(0, cfg.serve.maxAttempts);
   if (!candidates.length) {
-    const reset = pool.earliestReset(r.provider, now);
-    if (reset) return refuse(429, `no ${r.provider} account can take this now`, { 'retry-after': String(Math.max(1, Math.ceil((reset - now) / 1000))) });
-    return refuse(503, `no ${r.provider} account is usable; see refresher status`);
+    const u = pool.unavailable(r.provider, pin, now);
+    return refuse(u.status, u.message, u.status === 429 ? { 'retry-after': String(secondsUntil(u.retryAt, now)) } : {});
   }
   const gone = new EventEmitter();
   socket.once('close', () => gone.emit('abort'));

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Account, Provider } from '../model/types.js';
+import type { Unavailable } from './pool.js';
 
 /**
  * What `serve` does to the bytes on the wire: which headers cross, which credentials go on, how a body is piped,
@@ -91,14 +92,19 @@ export function pipeBody(body: Readable, res: ServerResponse, contentLength: str
     };
     // read() hands over everything buffered at once: a fast upstream and a slow client make few large writes,
     // and nothing waits for more to arrive.
+    // Read on past the end of the response, so that the body itself ends.
     let waiting = false;
     const pump = () => {
       if (waiting) return;
       let chunk: Buffer | null;
-      while (!res.writableEnded && (chunk = body.read() as Buffer | null) !== null) {
+      while ((chunk = body.read() as Buffer | null) !== null) {
+        if (res.writableEnded) continue;
         got += chunk.length;
         onBytes(chunk.length);
-        if (got === length) return finish(chunk);
+        if (got === length) {
+          finish(chunk);
+          continue;
+        }
         if (!res.write(chunk)) {
           waiting = true;
           res.once('drain', () => {
@@ -122,10 +128,14 @@ export function pipeBody(body: Readable, res: ServerResponse, contentLength: str
   });
 }
 
-/** 429 in the provider's own error shape, with when to come back. */
-export function allCooling(provider: Provider, res: ServerResponse, resetAt: number | null, now: number, pinned: string | null = null): void {
-  const secs = resetAt ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60;
-  const message = pinned ? `account "${pinned}" (x-refresher-account) is cooling down; it is usable again in ${secs} s` : `every ${provider} account is cooling down; the first is usable again in ${secs} s`;
+/** Seconds until `at` for a `retry-after` (at least 1; a minute when unknown). */
+export const secondsUntil = (at: number | null, now: number) => (at ? Math.max(1, Math.ceil((at - now) / 1000)) : 60);
+
+/** That no account can take the request, in the provider's own error shape; a 429 says when to come back. */
+export function sendUnavailable(provider: Provider, res: ServerResponse, u: Unavailable, now: number): void {
+  if (u.status !== 429) return void sendJson(res, u.status, errorDoc(u.status, provider, `refresher serve: ${u.message}`));
+  const secs = secondsUntil(u.retryAt, now);
+  const message = `refresher serve: ${u.message}; usable again in ${secs} s`;
   const body =
     provider === 'anthropic'
       ? { type: 'error', error: { type: 'rate_limit_error', message } }
@@ -136,12 +146,17 @@ export function allCooling(provider: Provider, res: ServerResponse, resetAt: num
   res.end(JSON.stringify(body));
 }
 
+const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 409: 'invalid_request_error' };
+
+/** An error of our own in the provider's shape (anthropic's `{type: 'error', error}`, else `{error}`). */
+function errorDoc(status: number, provider: Provider, message: string): object {
+  const error = { type: ERROR_TYPES[status] ?? 'api_error', message };
+  return provider === 'anthropic' ? { type: 'error', error } : { error };
+}
 
 /** An answer of our own, in the provider's error shape, for when no upstream answer can be passed on. */
 export function synthetic(status: number, provider: Provider, message: string): { status: number; headers: Record<string, string>; text: string } {
-  const type = status === 401 ? 'authentication_error' : 'api_error';
-  const doc = provider === 'anthropic' ? { type: 'error', error: { type, message } } : { error: { type, message } };
-  return { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(doc) };
+  return { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(errorDoc(status, provider, message)) };
 }
 
 export function sendJson(res: ServerResponse, status: number, doc: unknown): void {

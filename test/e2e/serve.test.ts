@@ -179,7 +179,7 @@ describe('refresher serve', () => {
     }
   });
 
-  it('a pinned account that cannot serve says why, and nothing goes upstream', async () => {
+  it('a pinned account that cannot serve says why, and so does a provider with no usable account; nothing goes upstream', async () => {
     w.anthropic('free');
     w.anthropic('resting', { fields: { paused: true } });
     w.anthropic('cool', { fields: { cooldownUntil: Date.now() + 90_000 } });
@@ -198,6 +198,10 @@ describe('refresher serve', () => {
       expect(Number(cool.retryAfter)).toBeGreaterThan(60);
       expect(Number(cool.retryAfter)).toBeLessThanOrEqual(90);
       expect(w.sim.requestsTo(SIM_PATHS.messages)).toHaveLength(0);
+      // No account of the provider at all: not "cooling down", but nothing usable.
+      const none = await fetch(`${s.url}/grok/rest/app-chat/conversations/new`, { method: 'POST', body: '{}' });
+      expect(none.status).toBe(503);
+      expect(((await none.json()) as { error: { message: string } }).error.message).toContain('no grok account is usable now; see refresher status');
     } finally {
       await s.stop();
     }
