@@ -25,6 +25,10 @@ const DEFAULT_COOLDOWN_MS = 60_000;
 /** an access token this close to its expiry is refreshed before it is used */
 const FRESH_MARGIN_MS = 60_000;
 
+/** Whether the account's access token will last a request (grok's cookies have no expiry here). */
+const tokenLasts = (a: Account) =>
+  a.provider === 'grok' || (!!a.credentials.accessToken && (a.credentials.expiresAt === null || a.credentials.expiresAt > Date.now() + FRESH_MARGIN_MS));
+
 export interface ServeOptions {
   store: AccountStore;
   cfg: Config;
@@ -160,8 +164,7 @@ export class ServeServer implements TunnelHost {
 
   /** The account with an access token that will last the request: refreshed first when it would not; null if that fails. */
   usable(a: Account): Promise<Account | null> {
-    const stale = a.provider !== 'grok' && (!a.credentials.accessToken || (a.credentials.expiresAt !== null && a.credentials.expiresAt <= Date.now() + FRESH_MARGIN_MS));
-    return stale ? this.fresh(a, null) : Promise.resolve(a);
+    return tokenLasts(a) ? Promise.resolve(a) : this.fresh(a, null);
   }
 
   /** A token that works now: the file's, if another process refreshed; else one refresh, shared by every waiter. */
@@ -182,8 +185,7 @@ export class ServeServer implements TunnelHost {
     };
     const cur = read();
     if (!cur || cur.provider === 'grok') return cur;
-    const usable = (x: Account) => x.provider !== 'grok' && !!x.credentials.accessToken && (x.credentials.expiresAt === null || x.credentials.expiresAt > Date.now() + FRESH_MARGIN_MS);
-    if (usable(cur) && cur.credentials.accessToken !== rejected) return cur;
+    if (tokenLasts(cur) && cur.credentials.accessToken !== rejected) return cur;
     if (!cur.credentials.refreshToken) return null;
     const { Runner } = await import('../core/runner.js');
     const report = await new Runner({ store, cfg, log, now: () => Date.now(), waitForLockMs: 30_000, tag: '[serve]', embedded: true }).run(
@@ -192,7 +194,7 @@ export class ServeServer implements TunnelHost {
     );
     const after = read();
     if (after) this.pool.replace({ ...after, recovery: null });
-    return report.actions.every((x) => x.ok) && after && usable(after) ? after : null;
+    return report.actions.every((x) => x.ok) && after && tokenLasts(after) ? after : null;
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
@@ -212,8 +214,9 @@ export class ServeServer implements TunnelHost {
       gone.emit('abort');
     });
     let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
-    for (let i = 0, tried = 0; i < candidates.length && tried < cfg.serve.maxAttempts && !left; i++, tried++) {
-      let a: Account = candidates[i]!;
+    for (const candidate of candidates.slice(0, cfg.serve.maxAttempts)) {
+      if (left) break;
+      let a: Account = candidate;
       onAccount(a.id);
       const ready = await this.usable(a);
       if (!ready) {
