@@ -47,16 +47,15 @@ export function period(every: string): { minutes: number; calendar: string; cron
 const unitFile = (sections: [string, string[]][]) => sections.map(([name, lines]) => [`[${name}]`, ...lines, ''].join('\n')).join('\n');
 
 /** What the services share: after the network, REFRESHER_HOME, node and this script by absolute path. */
-const serviceOf = (what: string, home: string, command: string, type: string): [string, string[]][] => [
+const serviceOf = (what: string, home: string, command: string, type: string, more: string[]): [string, string[]][] => [
   ['Unit', [`Description=refresher ${command}: ${what}`, 'After=network-online.target', 'Wants=network-online.target']],
-  ['Service', [`Type=${type}`, `Environment=REFRESHER_HOME=${home}`, `ExecStart=${process.execPath} ${SCRIPT} ${command}`]],
+  ['Service', [`Type=${type}`, `Environment=REFRESHER_HOME=${home}`, `ExecStart=${process.execPath} ${SCRIPT} ${command}`, ...more]],
 ];
 
 export function systemdUnits(home: string, every: string): { name: string; text: string }[] {
   const p = period(every);
-  const service = serviceOf('keep LLM subscription accounts usable', home, 'tick', 'oneshot');
   // tick finishes what is in flight on SIGTERM; give it the time its budget allows.
-  service[1]![1].push('TimeoutStopSec=60');
+  const service = serviceOf('keep LLM subscription accounts usable', home, 'tick', 'oneshot', ['TimeoutStopSec=60']);
   const timer: [string, string[]][] = [
     ['Unit', [`Description=Run refresher tick every ${every}`]],
     // Missed runs (the machine was off or asleep) run at once on the next boot or wake.
@@ -71,11 +70,9 @@ export function systemdUnits(home: string, every: string): { name: string; text:
 
 /** A service that keeps `refresher serve` running: restarted if it fails, given the time to finish its streams. */
 export function serveUnit(home: string, user: boolean): { name: string; text: string } {
-  const service = serviceOf('a local proxy over the LLM subscription accounts', home, 'serve', 'simple');
   // serve lets the streams in flight finish for up to 10 s after SIGTERM, then writes what it learned.
-  service[1]![1].push('Restart=on-failure', 'RestartSec=5', 'TimeoutStopSec=20');
-  service.push(['Install', [`WantedBy=${user ? 'default.target' : 'multi-user.target'}`]]);
-  return { name: 'refresher-serve.service', text: unitFile(service) };
+  const service = serviceOf('a local proxy over the LLM subscription accounts', home, 'serve', 'simple', ['Restart=on-failure', 'RestartSec=5', 'TimeoutStopSec=20']);
+  return { name: 'refresher-serve.service', text: unitFile([...service, ['Install', [`WantedBy=${user ? 'default.target' : 'multi-user.target'}`]]]) };
 }
 
 /** The crontab line. Output goes both to cron's mail (so a person hears) and to a log whose directory it makes. */
