@@ -7,7 +7,8 @@
 //      and again warm (goal: <= 20 MB); the bare proxy's, and a bare proxy's with node:http as its client, as baselines
 //   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
 //      file descriptors and RSS after each round (goal: no growth)
-// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs   (FAST=1: part 2's reader is not slow)
+// DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs   (FAST=1: part 2's reader is not slow;
+// SERVE_NODE_FLAGS='--max-semi-space-size=1' and SERVE_ENV='MALLOC_ARENA_MAX=1' start serve with node flags or environment)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';

@@ -47,6 +47,5 @@ export function acceptWebSocket(state: SimState, req: IncomingMessage, socket: D
       if (opcode === 0x1) socket.write(textFrame(Buffer.from(`echo: ${payload.toString('utf8')}`)));
     }
   });
-  entry.closedAt = undefined;
   socket.on('close', () => (entry.closedAt = Date.now()));
 }
