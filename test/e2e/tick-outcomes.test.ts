@@ -43,6 +43,25 @@ describe('tick: outcomes', () => {
     expect(loud.stderr).toContain('[tick] 0 accounts refreshed, 0 failed, 2 not due, 3 skipped');
   });
 
+  it('invalid_grant marks the account expired, and the next tick does not retry it', async () => {
+    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    w.sim.fault(SIM_PATHS.anthropicToken, { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } });
+    const r1 = await tick();
+    expect(r1.code).toBe(1);
+    expect(r1.doc.actions).toMatchObject([{ action: 'token', ok: false, failure: 'permanent' }]);
+    expect(r1.doc.skipped).toEqual([{ account: 'a1', reason: 'window: skipped because token failed' }]);
+    const doc = w.home.read('a1');
+    expect(doc.status).toBe('expired');
+    expect(doc.lastFailure.reason).toContain('needs login: run `refresher account add --login`');
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1); // a consumed token is never retried
+    const r2 = await tick();
+    expect(r2.code).toBe(0);
+    expect(r2.doc.skipped).toEqual([{ account: 'a1', reason: 'expired' }]);
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
+    const st = await runCli(w.args('status'));
+    expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
+  });
+
   it('retries a 429 after Retry-After, then succeeds', async () => {
     w.anthropic('a', { fields: { quota: null } });
     w.sim.fault(SIM_PATHS.anthropicUsage, { status: 429, headers: { 'retry-after': '1' }, body: { error: 'slow down' } });
