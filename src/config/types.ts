@@ -1,3 +1,4 @@
+import { DEFAULT_MODEL_MAP, type ModelMap } from './models.js';
 export interface AnthropicSettings {
   apiBase: string;
   tokenUrl: string;
@@ -40,6 +41,10 @@ export interface ServeSettings {
   /** how long to wait for an upstream's response headers, and for the next chunk of a body */
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Anthropic Messages clients on codex accounts: never, when no anthropic account can serve, or always */
+  codexForClaude: 'off' | 'fallback' | 'always';
+  /** which codex model and effort answers a Claude model name */
+  models: ModelMap;
 }
 
 export interface Config {
@@ -99,6 +104,8 @@ export function defaultConfig(): Config {
       apiKeysFile: null,
       headersTimeoutMs: 120_000,
       idleTimeoutMs: 300_000,
+      codexForClaude: 'off',
+      models: structuredClone(DEFAULT_MODEL_MAP),
     },
     providers: {
       anthropic: {

@@ -1,6 +1,7 @@
 import { parseDuration } from '../util/time.js';
 import { proxyProblem, show, urlProblem } from '../model/urls.js';
 import { defaultConfig, type Config } from './types.js';
+import { EFFORTS, type Effort, type ModelMap } from './models.js';
 
 /**
  * One rule per YAML key. Validation walks the whole document and reports every problem as a dot-path,
@@ -127,7 +128,34 @@ const SERVE_RULES: Record<string, Rule> = {
   api_keys_file: { kind: 'string', nullable: true, set: (c, v) => (c.serve.apiKeysFile = v) },
   headers_timeout: { kind: 'duration', set: (c, v) => (c.serve.headersTimeoutMs = v) },
   idle_timeout: { kind: 'duration', set: (c, v) => (c.serve.idleTimeoutMs = v) },
+  codex_for_claude: { kind: 'string', choices: ['off', 'fallback', 'always'], set: (c, v) => (c.serve.codexForClaude = v) },
 };
+
+/** serve.models: {opus|sonnet|haiku: {model, effort}}; each problem as its own dot-path */
+function applyModels(doc: unknown, cfg: Config, problems: string[]): void {
+  if (!isObject(doc)) return void problems.push('serve.models: expected a mapping of opus, sonnet and haiku');
+  for (const [family, entry] of Object.entries(doc)) {
+    const at = `serve.models.${family}`;
+    if (!(family in cfg.serve.models)) {
+      problems.push(`${at}: unknown model family; expected opus, sonnet or haiku`);
+      continue;
+    }
+    if (!isObject(entry)) {
+      problems.push(`${at}: expected { model: <codex model>, effort: <${EFFORTS.join('|')}> }`);
+      continue;
+    }
+    const target = cfg.serve.models[family as keyof ModelMap];
+    for (const k of Object.keys(entry)) if (k !== 'model' && k !== 'effort') problems.push(`${at}.${k}: unknown key`);
+    if (entry.model !== undefined) {
+      if (typeof entry.model === 'string' && entry.model) target.model = entry.model;
+      else problems.push(`${at}.model: expected a codex model name like gpt-5.5, got ${show(entry.model)}`);
+    }
+    if (entry.effort !== undefined) {
+      if (EFFORTS.includes(entry.effort as Effort)) target.effort = entry.effort as Effort;
+      else problems.push(`${at}.effort: expected ${EFFORTS.join(', ')}, got ${show(entry.effort)}`);
+    }
+  }
+}
 
 /** Turns a parsed YAML document into a Config, or the complete list of problems. */
 export function validateConfig(doc: unknown): { config: Config; problems: string[] } {
@@ -143,8 +171,9 @@ export function validateConfig(doc: unknown): { config: Config; problems: string
   if (serve !== undefined && serve !== null) {
     if (!isObject(serve)) problems.push('serve: expected a mapping');
     else {
-      for (const key of Object.keys(serve)) if (!(key in SERVE_RULES)) problems.push(`serve.${key}: unknown key`);
+      for (const key of Object.keys(serve)) if (!(key in SERVE_RULES) && key !== 'models') problems.push(`serve.${key}: unknown key`);
       applyRules(SERVE_RULES, serve, 'serve.', cfg, problems);
+      if (serve.models !== undefined && serve.models !== null) applyModels(serve.models, cfg, problems);
     }
   }
   const providers = doc.providers;

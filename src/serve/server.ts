@@ -1,18 +1,20 @@
 import { timingSafeEqual } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Account } from '../model/types.js';
+import type { Account, Provider } from '../model/types.js';
+import type { Dispatcher } from 'undici';
 import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import { retryAtFrom } from '../providers/rate-limits.js';
 import type { AccountStore } from '../store/store.js';
 import { version } from '../version.js';
 import { AccountPool } from './pool.js';
-import { credentialHeaders, endToEnd, isLoopback, pipeBody, requestFacts, route, sendJson, sendUnavailable, synthetic, upstreamOf, type Route } from './wire.js';
+import { endToEnd, isLoopback, requestFacts, route, sendJson, sendUnavailable, synthetic, upstreamOf } from './wire.js';
+import { clientState, plainExchange, type AttemptResult, type ClientState, type Exchange, type Failure } from './exchange.js';
+import { claudeRequest, serveClaude } from './claude-on-codex.js';
 import { Recorder } from './recorder.js';
 import { tunnel, type TunnelHost } from './tunnel.js';
 
@@ -112,10 +114,11 @@ export class ServeServer implements TunnelHost {
     this.inFlight++;
     let accountId = '-';
     let bytes = 0;
+    let via = '';
     res.on('close', () => {
       this.inFlight--;
       const path = (req.url ?? '/').split('?')[0];
-      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${res.statusCode} ${Date.now() - started}ms ${bytes}B`);
+      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${res.statusCode} ${Date.now() - started}ms ${bytes}B${via}`);
     });
     try {
       const url = req.url ?? '/';
@@ -135,7 +138,18 @@ export class ServeServer implements TunnelHost {
       if (!r) return sendJson(res, 404, { error: { type: 'not_found_error', message: 'refresher serve: use /v1/* (anthropic), /codex/* or /grok/*' } });
       const body = await this.readBody(req, res);
       if (body === null) return;
-      await this.forward(req, res, r, body, (id) => (accountId = id), (n) => (bytes += n));
+      const facts = requestFacts(req);
+      const client = clientState(res);
+      const onAccount = (id: string) => (accountId = id);
+      const onBytes = (n: number) => (bytes += n);
+      const plain = plainExchange(req, r, body, facts.client, res, onBytes, client);
+      const claude = r.provider === 'anthropic' ? claudeRequest(this.o.cfg.serve.codexForClaude, req.method ?? 'GET', url, body) : null;
+      if (claude) return void (await serveClaude(this, res, claude, plain, facts, client, onAccount, onBytes, () => (via = ' via codex')));
+      const now = Date.now();
+      const candidates = this.pool.choose(r.provider, now, facts);
+      if (!candidates.length) return sendUnavailable(r.provider, res, this.pool.unavailable(r.provider, facts.pin, now), now);
+      const done = await this.attempt(res, plain, candidates, facts, client, onAccount);
+      if (!done.sent) this.answerFailure(res, r.provider, done.lastFailure);
     } catch (e) {
       if (!res.headersSent) sendJson(res, 502, { error: { type: 'api_error', message: `refresher serve: ${(e as Error).message}` } });
       else res.destroy();
@@ -197,55 +211,46 @@ export class ServeServer implements TunnelHost {
     return report.actions.every((x) => x.ok) && after && tokenLasts(after) ? after : null;
   }
 
-  private async forward(req: IncomingMessage, res: ServerResponse, r: Route, body: Buffer, onAccount: (id: string) => void, onBytes: (n: number) => void): Promise<void> {
+  /**
+   * Tries the provider's accounts in turn with one exchange: a 401 refreshes once and retries, a 429/529 cools
+   * the account to its reset and moves on, an unreachable upstream moves on. Anything else is the answer, and
+   * goes to the client through the exchange. False when no account gave one (nothing was sent).
+   */
+  async attempt(res: ServerResponse, ex: Exchange, candidates: Account[], facts: { sessionId: string | null }, client: ClientState, onAccount: (id: string) => void): Promise<AttemptResult> {
     const { cfg } = this.o;
-    const { client, sessionId, pin } = requestFacts(req);
-    const now = Date.now();
-    const candidates = this.pool.choose(r.provider, now, { sessionId, pin });
-    if (!candidates.length) return sendUnavailable(r.provider, res, this.pool.unavailable(r.provider, pin, now), now);
-    // The client went away: abort whatever is in flight upstream at once. undici takes an EventEmitter as its
-    // signal: cheaper than an AbortController, whose abort also builds an exception with a stack.
-    const gone = new EventEmitter();
-    let left = false;
-    let finished = false;
-    res.on('close', () => {
-      if (finished) return;
-      left = true;
-      gone.emit('abort');
-    });
-    let lastFailure: { status: number; headers: Record<string, string>; text: string } | null = null;
+    let lastFailure: Failure | null = null;
     for (const candidate of candidates.slice(0, cfg.serve.maxAttempts)) {
-      if (left) break;
+      if (client.left) break;
       let a: Account = candidate;
       onAccount(a.id);
       const ready = await this.usable(a);
       if (!ready) {
-        lastFailure = synthetic(401, r.provider, `refresher serve: the token of ${a.id} could not be refreshed; see refresher status`);
+        lastFailure = synthetic(401, ex.provider, `refresher serve: the token of ${a.id} could not be refreshed; see refresher status`);
         continue;
       }
       a = ready;
       for (let retry401 = 0; ; retry401++) {
-        const base = a.endpoint ?? cfg.providers[r.provider].apiBase;
+        const base = a.endpoint ?? cfg.providers[ex.provider].apiBase;
         const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
-        let up;
+        let up: Dispatcher.ResponseData;
         try {
           const target = upstreamOf(base);
           up = await dispatcher.request({
             origin: target.origin,
-            path: target.prefix + r.rest,
-            method: (req.method ?? 'GET') as 'GET',
-            headers: { ...client, ...credentialHeaders(a, client) },
-            body: body.length || !['GET', 'HEAD'].includes(req.method ?? 'GET') ? body : undefined,
-            signal: gone,
+            path: target.prefix + ex.path,
+            method: ex.method as 'GET',
+            headers: ex.headers(a),
+            body: ex.body,
+            signal: client.gone,
             headersTimeout: cfg.serve.headersTimeoutMs,
             bodyTimeout: cfg.serve.idleTimeoutMs,
           });
         } catch (e) {
-          if (left) return;
+          if (client.left) return { sent: true };
           // A path undici will not send (the client's own doing) is the client's error, not the account's.
-          if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') return sendJson(res, 400, { error: { type: 'invalid_request_error', message: `refresher serve: ${(e as Error).message}` } });
+          if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') return sendJson(res, 400, { error: { type: 'invalid_request_error', message: `refresher serve: ${(e as Error).message}` } }), { sent: true };
           this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
-          lastFailure = synthetic(502, r.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
+          lastFailure = synthetic(502, ex.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
           break;
         }
         const status = up.statusCode;
@@ -266,29 +271,29 @@ export class ServeServer implements TunnelHost {
         if (status === 429 || status === 529) {
           const text = await up.body.text().catch(() => '');
           // A cooldown never outlives the reset that caused it; without one, a minute.
-          const until = retryAtFrom(r.provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
+          const until = retryAtFrom(ex.provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
           this.pool.setCooldown(a.id, until);
-          this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers, cooldownUntil: until });
+          this.recorder.note(a.id, ex.provider, { lastUsedAt: at, headers, cooldownUntil: until });
           lastFailure = { status, headers, text };
           break;
         }
-        // Anything else goes to the client as it is: a 400 or 403 about the request would be the same elsewhere.
-        this.pool.noteUse(a.id, at, sessionId);
-        this.recorder.note(a.id, r.provider, { lastUsedAt: at, headers });
-        res.writeHead(status, headers);
-        // A stream's headers go at once (its first event may take a while); other answers go with their body.
-        if (/event-stream/.test(headers['content-type'] ?? '')) res.flushHeaders();
-        await pipeBody(up.body, res, headers['content-length'], onBytes, () => (finished = true));
-        return;
+        // Anything else goes to the client: a 400 or 403 about the request would be the same elsewhere.
+        this.pool.noteUse(a.id, at, facts.sessionId);
+        this.recorder.note(a.id, ex.provider, { lastUsedAt: at, headers });
+        await ex.deliver(up, status, headers);
+        return { sent: true };
       }
     }
-    if (left) return;
-    // Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer.
-    const after = this.pool.unavailable(r.provider, null, Date.now());
+    return client.left ? { sent: true } : { sent: false, lastFailure };
+  }
+
+  /** Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer. */
+  answerFailure(res: ServerResponse, provider: Provider, lastFailure: Failure | null): void {
+    const after = this.pool.unavailable(provider, null, Date.now());
     if (after.status !== 429 && lastFailure) {
       res.writeHead(lastFailure.status, { 'content-type': lastFailure.headers['content-type'] ?? 'application/json' });
       return void res.end(lastFailure.text);
     }
-    return sendUnavailable(r.provider, res, after, Date.now());
+    return sendUnavailable(provider, res, after, Date.now());
   }
 }

@@ -1,3 +1,4 @@
+import type { CodexAnswer } from './codex-responses.js';
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
@@ -55,6 +56,10 @@ export class SimState {
   revokeFamilyOnReuse = false;
   /** codex wham/usage: put the weekly window first, as the service once did */
   codexWindowsSwapped = false;
+  /** scripted answers of the codex Responses endpoint, taken in order by the requests they fit */
+  codexAnswers: CodexAnswer[] = [];
+  /** prompt_cache_key -> input tokens of its last request (counted as cached by the next) */
+  readonly codexCache = new Map<string, number>();
   /** grok rate-limits: answer without windowSizeSeconds, as older answers did */
   grokOmitWindow = false;
   /** lifetimes the simulator hands out */

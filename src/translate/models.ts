@@ -2,20 +2,8 @@
  * Which Codex model, at which reasoning effort, answers a Claude model name. codex-proxy's rule: by
  * substring (opus, sonnet, haiku); a name that already names a Codex model passes through.
  */
-export type Effort = 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
-export interface ModelChoice {
-  model: string;
-  effort: Effort;
-}
-export type ModelMap = Record<'opus' | 'sonnet' | 'haiku', ModelChoice>;
-
-export const EFFORTS: readonly Effort[] = ['minimal', 'low', 'medium', 'high', 'xhigh'];
-
-export const DEFAULT_MODEL_MAP: ModelMap = {
-  opus: { model: 'gpt-5.5', effort: 'high' },
-  sonnet: { model: 'gpt-5.5', effort: 'medium' },
-  haiku: { model: 'gpt-5.4-mini', effort: 'low' },
-};
+import { type Effort, type ModelChoice, type ModelMap } from '../config/models.js';
+export { DEFAULT_MODEL_MAP, EFFORTS, type Effort, type ModelChoice, type ModelMap } from '../config/models.js';
 
 /** A model name that is already the backend's own (gpt-5.5, gpt-5.3-codex, o3…). */
 export const isCodexModel = (name: string) => /^(gpt-|o\d|codex-)/i.test(name);

@@ -114,7 +114,7 @@ function toolChoice(c: Json | undefined, name: (n: string) => string): Responses
     case 'tool':
       return { type: 'function', name: name(String(c!.name)) };
     default:
-      return refuse(`tool_choice.type: ${JSON.stringify(c.type)} is not one of auto, any, tool, none`);
+      return refuse(`tool_choice.type: ${JSON.stringify(c?.type)} is not one of auto, any, tool, none`);
   }
 }
 
