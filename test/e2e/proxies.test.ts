@@ -127,6 +127,24 @@ describe('proxies (real dante, microsocks and tinyproxy)', () => {
     }
   });
 
+  it("serve's translated route (Claude clients on codex accounts) takes the codex account's proxy: tinyproxy", async () => {
+    const tp = await startTinyproxy([Number(simPort())]);
+    w.home.writeConfig(byName('serve:\n  codex_for_claude: always\n'));
+    w.codex('cx', { fields: { proxy: tp.url } });
+    const s = await startServe(w);
+    try {
+      const r = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-refresher-provider')).toBe('codex');
+      expect((await r.json()).content[0].text).toBe('hi from codex');
+      expect(w.sim.requestsTo('/backend-api/codex/responses')).toHaveLength(1);
+      expect(tp.log()).toMatch(new RegExp(`CONNECT localhost:${simPort()}`));
+    } finally {
+      await s.stop();
+      await tp.stop();
+    }
+  });
+
   it('http proxy with user:pass (tinyproxy BasicAuth); a wrong password is refused, not counted', async () => {
     const tp = await startTinyproxy([Number(simPort())], { user: 'refresher', pass: 'tiny-secret' });
     try {

@@ -75,3 +75,23 @@ describe('validateConfig', () => {
     expect({ ...config, source: null }).toEqual(defaultConfig());
   });
 });
+
+describe('serve.codex_for_claude and serve.models', () => {
+  it('reads them, keeping the defaults for what is not given', () => {
+    const { config, problems } = validateConfig({ serve: { codex_for_claude: 'fallback', models: { haiku: { model: 'gpt-5.4', effort: 'minimal' } } } });
+    expect(problems).toEqual([]);
+    expect(config.serve.codexForClaude).toBe('fallback');
+    expect(config.serve.models).toEqual({ opus: { model: 'gpt-5.5', effort: 'high' }, sonnet: { model: 'gpt-5.5', effort: 'medium' }, haiku: { model: 'gpt-5.4', effort: 'minimal' } });
+    expect(defaultConfig().serve.models.haiku.model).toBe('gpt-5.4-mini'); // the defaults were not changed
+  });
+  it('reports every problem as a dot-path', () => {
+    const { problems } = validateConfig({ serve: { codex_for_claude: 'sometimes', models: { opus: { model: '', effort: 'max', size: 1 }, gemini: {} } } });
+    expect(problems).toEqual([
+      'serve.codex_for_claude: expected off or fallback or always, got "sometimes"',
+      'serve.models.opus.size: unknown key',
+      'serve.models.opus.model: expected a codex model name like gpt-5.5, got ""',
+      'serve.models.opus.effort: expected minimal, low, medium, high, xhigh, got "max"',
+      'serve.models.gemini: unknown model family; expected opus, sonnet or haiku',
+    ]);
+  });
+});
