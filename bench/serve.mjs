@@ -7,6 +7,9 @@
 //      and again warm (goal: <= 20 MB); the bare proxy's, and a bare proxy's with node:http as its client, as baselines
 //   3. CLIENTS (1000) concurrent streaming clients, 10 % aborting mid-stream, ROUNDS (10) rounds: serve's open
 //      file descriptors and RSS after each round (goal: no growth)
+//   4. the translated route (Claude clients on codex accounts) beside plain forwarding, both streaming, on the same
+//      simulator and serve: throughput and p50/p99 (goals: >= 0.7x the throughput, <= 0.5 ms p50 added), and
+//      serve's RSS while 100 translated streams run at once
 // DURATION=10 STREAM_MB=1024 CLIENTS=1000 ROUNDS=10 PARTS=1,2,3 node bench/serve.mjs   (FAST=1: part 2's reader is not slow;
 // SERVE_NODE_FLAGS='--max-semi-space-size=1' and SERVE_ENV='MALLOC_ARENA_MAX=1' start serve with node flags or environment)
 import { spawn } from 'node:child_process';
@@ -21,7 +24,7 @@ const DURATION = Number(process.env.DURATION ?? 10);
 const STREAM_MB = Number(process.env.STREAM_MB ?? 1024);
 const CLIENTS = Number(process.env.CLIENTS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
-const PARTS = new Set((process.env.PARTS ?? '1,2,3').split(',').map(Number));
+const PARTS = new Set((process.env.PARTS ?? '1,2,3,4').split(',').map(Number));
 const children = [];
 const homes = [];
 
@@ -54,12 +57,13 @@ function start(args, { env = {}, re = null, logFile = null } = {}) {
   });
 }
 
-async function serveOver(simInfo) {
+async function serveOver(simInfo, { codex = false } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'refresher-bench-serve-'));
   mkdirSync(join(home, 'accounts'), { mode: 0o700 });
-  writeFileSync(join(home, 'config.yaml'), simInfo.config, { mode: 0o600 });
+  writeFileSync(join(home, 'config.yaml'), simInfo.config + (codex ? 'serve:\n  codex_for_claude: fallback\n' : ''), { mode: 0o600 });
   const doc = { version: 1, id: 'bench', provider: 'anthropic', credentials: simInfo.credentials, rateLimitReset: Date.now() + 3_600_000, quota: { checkedAt: Date.now() } };
   writeFileSync(join(home, 'accounts', 'bench.json'), JSON.stringify(doc), { mode: 0o600 });
+  if (codex) writeFileSync(join(home, 'accounts', 'bench-codex.json'), JSON.stringify({ version: 1, id: 'bench-codex', provider: 'codex', credentials: simInfo.codex, quota: { checkedAt: Date.now() } }), { mode: 0o600 });
   const s = await start([...(process.env.SERVE_NODE_FLAGS ? process.env.SERVE_NODE_FLAGS.split(' ') : []), BIN, 'serve', '--port', '0', '--home', home], { re: /listening on (http:\/\/\S+)/, logFile: join(home, 'serve.log'), env: process.env.SERVE_ENV ? Object.fromEntries(process.env.SERVE_ENV.split(' ').map((kv) => kv.split('='))) : {} });
   return { ...s, url: s.line, home };
 }
@@ -67,13 +71,12 @@ async function serveOver(simInfo) {
 const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
 
 /** Latency with microsecond resolution (autocannon's is whole milliseconds): one connection, one request at a time. */
-async function latency(url, token, n = 3000) {
-  const { Pool } = await import('undici');
+async function latency(url, token, n = 3000, b = body) {
   const pool = new Pool(url, { connections: 1 });
   const times = [];
   for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    const r = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const r = await pool.request({ path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: b });
     await r.body.dump();
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
@@ -82,12 +85,12 @@ async function latency(url, token, n = 3000) {
   return { p50: times[Math.floor(n / 2)], p99: times[Math.floor(n * 0.99)] };
 }
 
-async function load(url, token, duration = DURATION) {
+async function load(url, token, duration = DURATION, b = body) {
   const r = await autocannon({
     url: `${url}/v1/messages`,
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01' },
-    body,
+    body: b,
     connections: 10,
     duration,
   });
@@ -98,7 +101,7 @@ async function load(url, token, duration = DURATION) {
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const fds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
 
-function stream(url, { slow = false, abortAfterFirst = false } = {}) {
+function stream(url, { slow = false, abortAfterFirst = false, b = body } = {}) {
   return new Promise((resolve) => {
     const req = request(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let bytes = 0;
@@ -117,7 +120,7 @@ function stream(url, { slow = false, abortAfterFirst = false } = {}) {
       res.on('error', () => resolve(bytes));
     });
     req.on('error', () => resolve(0));
-    req.end(body);
+    req.end(b);
   });
 }
 
@@ -199,6 +202,53 @@ try {
   const last = rounds.at(-1);
   console.log(`  from round 2 to round ${ROUNDS}: ${last.fds - second.fds} fds, ${(last.rss - second.rss).toFixed(1)} MB (goal: no growth)`);
   rmSync(s3.home, { recursive: true, force: true });
+  }
+  // 4. the translated route beside plain forwarding
+  if (PARTS.has(4)) {
+  const sim = JSON.parse((await start(['bench/serve-sim.mjs'])).line);
+  const srv = await serveOver(sim, { codex: true });
+  homes.push(srv.home);
+  const plainBody = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  const codexBody = JSON.stringify({ model: 'gpt-5.5', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  await load(srv.url, 'x', 2, plainBody);
+  await load(srv.url, 'x', 2, codexBody);
+  const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  // The simulator's two endpoints cost it differently (the Responses stream has twice the events, and every body is
+  // checked against the backend's rules), so each route is also measured directly, without serve.
+  const responsesBody = JSON.stringify({ model: 'gpt-5.5', instructions: '', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }], tools: [], tool_choice: 'auto', parallel_tool_calls: true, reasoning: { effort: 'medium', summary: 'auto' }, store: false, stream: true, include: ['reasoning.encrypted_content'] });
+  const directCodex = async (duration) => {
+    const r = await autocannon({ url: `${sim.url}/backend-api/codex/responses`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${sim.codex.accessToken}`, 'chatgpt-account-id': sim.codex.accountId }, body: responsesBody, connections: 10, duration });
+    if (r.non2xx || r.errors) throw new Error(`direct codex: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return { rps: r.requests.average };
+  };
+  const runs = { plain: [], codex: [], directPlain: [], directCodex: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.directPlain.push(await load(sim.url, sim.credentials.accessToken, DURATION, plainBody));
+    runs.plain.push(await load(srv.url, 'x', DURATION, plainBody));
+    runs.directCodex.push(await directCodex(DURATION));
+    runs.codex.push(await load(srv.url, 'x', DURATION, codexBody));
+  }
+  const plain = { rps: med(runs.plain.map((x) => x.rps)), ...(await latency(srv.url, 'x', 2000, plainBody)) };
+  const codex = { rps: med(runs.codex.map((x) => x.rps)), ...(await latency(srv.url, 'x', 2000, codexBody)) };
+  const dp = med(runs.directPlain.map((x) => x.rps));
+  const dc = med(runs.directCodex.map((x) => x.rps));
+  const fmt = (x) => `${x.rps.toFixed(0).padStart(6)} req/s  p50 ${x.p50.toFixed(3)} ms  p99 ${x.p99.toFixed(3)} ms`;
+  console.log(`streaming messages through serve, one simulator: throughput with 10 connections, median of 3 alternating runs of ${DURATION} s; latency one at a time, 2,000 requests:`);
+  console.log(`  plain forwarding (anthropic account)          ${fmt(plain)}   (the simulator directly: ${dp.toFixed(0)} req/s)`);
+  console.log(`  translated (Messages -> Responses, codex)      ${fmt(codex)}   (the simulator directly: ${dc.toFixed(0)} req/s)`);
+  console.log(`  translated/plain throughput ${(codex.rps / plain.rps).toFixed(2)} (goal >= 0.7); p50 added ${(codex.p50 - plain.p50).toFixed(3)} ms (goal <= 0.5); p99 added ${(codex.p99 - plain.p99).toFixed(3)} ms`);
+  console.log(`  each against its own endpoint directly: plain ${(plain.rps / dp).toFixed(2)}, translated ${(codex.rps / dc).toFixed(2)}`);
+  const slowSim = JSON.parse((await start(['bench/serve-sim.mjs'], { env: { CODEX_DELAY_MS: '100' } })).line);
+  const s4 = await serveOver(slowSim, { codex: true });
+  homes.push(s4.home);
+  await stream(s4.url, { b: codexBody });
+  const before = rssMb(s4.child.pid);
+  let peak = before;
+  const poll = setInterval(() => (peak = Math.max(peak, rssMb(s4.child.pid))), 50);
+  const t0 = Date.now();
+  const got = await Promise.all(Array.from({ length: 100 }, () => stream(s4.url, { b: codexBody })));
+  clearInterval(poll);
+  console.log(`100 translated streams at once (each about ${((Date.now() - t0) / 1000).toFixed(1)} s, ${got[0]} B): serve's RSS ${before.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB (+${(peak - before).toFixed(1)} MB)`);
   }
 } finally {
   for (const c of children) c.kill('SIGKILL');

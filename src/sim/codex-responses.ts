@@ -64,6 +64,7 @@ export function pickAnswer(state: SimState, body: any): CodexAnswer {
   const tools = new Set((body.tools ?? []).map((t: any) => t.name));
   const i = state.codexAnswers.findIndex((a) => !('functionCall' in a) || tools.has(a.functionCall.name));
   if (i >= 0) return state.codexAnswers.splice(i, 1)[0]!;
+  if (state.codexDefault) return state.codexDefault;
   const last = body.input[body.input.length - 1];
   if (last?.type === 'function_call_output') return { text: `The tool said: ${typeof last.output === 'string' ? last.output : JSON.stringify(last.output)}` };
   return { text: 'hi from codex' };

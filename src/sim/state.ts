@@ -58,6 +58,8 @@ export class SimState {
   codexWindowsSwapped = false;
   /** scripted answers of the codex Responses endpoint, taken in order by the requests they fit */
   codexAnswers: CodexAnswer[] = [];
+  /** the answer when no scripted one fits (null: text, or a quote of the last tool result) */
+  codexDefault: CodexAnswer | null = null;
   /** prompt_cache_key -> input tokens of its last request (counted as cached by the next) */
   readonly codexCache = new Map<string, number>();
   /** grok rate-limits: answer without windowSizeSeconds, as older answers did */

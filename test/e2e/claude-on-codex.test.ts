@@ -26,7 +26,7 @@ describe('serve: Claude clients on codex accounts', () => {
     try {
       const sdk = new Anthropic({ baseURL: s.url, apiKey: 'client-key', maxRetries: 0 });
       const raw = await sdk.messages
-        .create({ model: 'claude-sonnet-4-5', max_tokens: 1000, temperature: 0.2, system: 'be brief', messages: [{ role: 'user', content: 'hi' }] })
+        .create({ model: 'claude-sonnet-4-5', max_tokens: 1000, ...({ temperature: 0.2 } as object), system: 'be brief', messages: [{ role: 'user', content: 'hi' }] })
         .withResponse();
       expect(raw.response.headers.get('x-refresher-provider')).toBe('codex');
       expect(raw.data).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', stop_reason: 'end_turn', content: [{ type: 'text', text: 'hi from codex' }] });
