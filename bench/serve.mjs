@@ -72,6 +72,7 @@ const body = JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 5, messages
 
 /** Latency with microsecond resolution (autocannon's is whole milliseconds): one connection, one request at a time. */
 async function latency(url, token, n = 3000, b = body) {
+  const { Pool } = await import('undici');
   const pool = new Pool(url, { connections: 1 });
   const times = [];
   for (let i = 0; i < n; i++) {

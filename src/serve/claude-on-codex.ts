@@ -113,34 +113,70 @@ async function upstreamError(res: ServerResponse, status: number, up: { body: { 
   res.end(JSON.stringify(DIRECTION.error(status, text)));
 }
 
-type Up = { body: AsyncIterable<Buffer> & { destroy(): void } };
+type Up = { body: AsyncIterable<Buffer> & NodeJS.EventEmitter & { destroy(): void } };
 type Ok = Extract<ReturnType<typeof DIRECTION.request>, { ok: true }>;
 
-/** The backend's stream, translated event by event; what one upstream chunk yields goes in one write. */
-async function stream(res: ServerResponse, up: Up, t: Ok, onBytes: (n: number) => void, client: ClientState): Promise<void> {
+/**
+ * The backend's stream, translated event by event; what one upstream chunk yields goes in one write, with
+ * backpressure. Events rather than an async iterator: this runs for every chunk of every answer.
+ */
+function stream(res: ServerResponse, up: Up, t: Ok, onBytes: (n: number) => void, client: ClientState): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...CODEX_HEADER });
   res.flushHeaders();
   const parser = new SseParser();
   const x = DIRECTION.stream({ model: t.model, names: t.names });
-  const write = async (events: ReturnType<typeof x.push>) => {
-    if (!events.length || res.destroyed) return;
-    const text = events.map((e) => sseFrame(e.type, e)).join('');
-    onBytes(Buffer.byteLength(text));
-    if (!res.write(text)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
-  };
-  try {
-    for await (const chunk of up.body) {
-      await write(parser.push(chunk).flatMap((e) => x.push(e)));
-      if (x.done || res.destroyed) break;
-    }
-    await write([...parser.end().flatMap((e) => x.push(e)), ...x.end()]);
-  } catch {
-    if (client.left) return;
-    await write(x.end());
-  }
-  up.body.destroy();
-  client.finished = true;
-  res.end();
+  const body = up.body;
+  return new Promise((resolve) => {
+    let over = false;
+    let waiting = false;
+    const frames = (events: ReturnType<typeof x.push>) => {
+      let text = '';
+      for (const e of events) text += sseFrame(e.type, e);
+      if (text) onBytes(Buffer.byteLength(text));
+      return text;
+    };
+    // The answer ends with its last events in one write. A body that ended by itself is not destroyed: undici
+    // builds an error with a stack for that, which cost 8 % of serve's CPU under load.
+    const finish = (tail: ReturnType<typeof x.push>, destroy: boolean) => {
+      if (over) return;
+      over = true;
+      client.finished = true;
+      if (!res.destroyed) res.end(frames(tail));
+      if (destroy) body.destroy();
+      resolve();
+    };
+    // read() takes everything buffered at once: a burst of upstream events becomes one write.
+    const pump = () => {
+      if (waiting) return;
+      const out: ReturnType<typeof x.push> = [];
+      let chunk: Buffer | null;
+      while ((chunk = (body as unknown as { read(): Buffer | null }).read()) !== null) {
+        if (over) continue; // read on to the end, so that the body ends by itself
+        for (const e of parser.push(chunk)) out.push(...x.push(e));
+      }
+      if (over) return;
+      if (x.done) return finish(out, false);
+      const text = frames(out);
+      if (text && !res.write(text)) {
+        waiting = true;
+        res.once('drain', () => {
+          waiting = false;
+          pump();
+        });
+      }
+    };
+    body.on('readable', pump);
+    body.once('end', () => finish([...parser.end().flatMap((e) => x.push(e)), ...x.end()], false));
+    // the upstream connection broke mid-stream: the client hears it as an error event, not as a short answer
+    body.once('error', () => (client.left ? ((over = true), resolve()) : finish(x.end(), true)));
+    res.once('close', () => {
+      if (!over) {
+        over = true;
+        body.destroy();
+        resolve();
+      }
+    });
+  });
 }
 
 /** A caller that did not ask for a stream: the whole stream read, then one message. */

@@ -15,14 +15,18 @@ export class SseParser {
   push(chunk: Uint8Array | string): SseEvent[] {
     this.buf += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
     const out: SseEvent[] = [];
-    let end: number;
-    // An event ends at a blank line; \r\n and \n both occur in the wild.
-    while ((end = this.blankLine()) >= 0) {
-      const block = this.buf.slice(0, end);
-      this.buf = this.buf.slice(end).replace(/^(\r?\n){2}/, '');
-      const e = parseBlock(block);
+    // An event ends at a blank line (\n\n, or \r\n\r\n in the wild); the buffer is cut once per chunk.
+    let from = 0;
+    for (;;) {
+      const lf = this.buf.indexOf('\n\n', from);
+      const crlf = this.buf.indexOf('\r\n\r\n', from);
+      const end = lf < 0 ? crlf : crlf < 0 ? lf : Math.min(lf, crlf);
+      if (end < 0) break;
+      const e = parseBlock(this.buf.slice(from, end));
       if (e) out.push(e);
+      from = end + (end === crlf ? 4 : 2);
     }
+    if (from) this.buf = this.buf.slice(from);
     return out;
   }
 
@@ -32,12 +36,6 @@ export class SseParser {
     this.buf = '';
     const e = rest.trim() ? parseBlock(rest) : null;
     return e ? [e] : [];
-  }
-
-  private blankLine(): number {
-    const a = this.buf.indexOf('\n\n');
-    const b = this.buf.indexOf('\r\n\r\n');
-    return a < 0 ? b : b < 0 ? a : Math.min(a, b);
   }
 }
 
