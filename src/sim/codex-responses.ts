@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { SimState } from './state.js';
+import type { LoggedRequest } from './server.js';
 
 /**
  * `POST {codex api_base}/codex/responses`, as providers.md describes the ChatGPT backend: it refuses what the
@@ -131,3 +132,34 @@ export async function streamAnswer(res: ServerResponse, body: any, a: CodexAnswe
   else await ev('response.completed', { response: { ...response, status: 'completed', output, usage } });
   res.end();
 }
+
+/** The ChatGPT backend's Responses endpoint: its refusals, then a streamed answer with the x-codex-* windows. */
+export function codexResponses(state: SimState, req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void, res: ServerResponse, bearer: string, now: number): void {
+  const a = state.byAccessToken(bearer, now);
+  if (!a || a.provider !== 'codex') return send(401, { detail: 'Unauthorized' });
+  if (req.headers['chatgpt-account-id'] !== a.accountId) return send(403, { detail: 'account mismatch' });
+  let body: any;
+  try {
+    body = JSON.parse(req.body);
+  } catch {
+    return send(400, { detail: 'Invalid JSON body' });
+  }
+  const why = refusal(body);
+  if (why) return send(400, { detail: why });
+  const reset = String(Math.floor(now / 1000) + 9000);
+  const headers = {
+    'x-codex-primary-used-percent': '12',
+    'x-codex-primary-window-minutes': '300',
+    'x-codex-primary-reset-at': reset,
+    'x-codex-secondary-used-percent': '30',
+    'x-codex-secondary-window-minutes': '10080',
+    'x-codex-secondary-reset-at': String(Math.floor(now / 1000) + 302_400),
+  };
+  const inputTokens = Math.ceil(req.body.length / 4);
+  const key = typeof body.prompt_cache_key === 'string' ? `${a.accountId}:${body.prompt_cache_key}` : null;
+  const cached = key ? Math.min(state.codexCache.get(key) ?? 0, inputTokens) : 0;
+  if (key) state.codexCache.set(key, inputTokens);
+  req.status = 200;
+  void streamAnswer(res, body, pickAnswer(state, body), headers, cached, inputTokens);
+}
+

@@ -3,7 +3,7 @@ import { drainOrClose } from '../util/drain.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { acceptWebSocket } from './websocket.js';
-import { CODEX_RESPONSES_PATH, pickAnswer, refusal, streamAnswer } from './codex-responses.js';
+import { CODEX_RESPONSES_PATH, codexResponses } from './codex-responses.js';
 import { SimState, type SimOAuthAccount, type SimProvider } from './state.js';
 
 /**
@@ -286,7 +286,7 @@ export class Simulator {
       });
       return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: first, secondary_window: second }, credits: null }, { ...hdr('primary', first), ...hdr('secondary', second) });
     }
-    if (method === 'POST' && path === CODEX_RESPONSES_PATH) return this.codexResponses(req, send, res, bearer, now);
+    if (method === 'POST' && path === CODEX_RESPONSES_PATH) return codexResponses(this.state, req, send, res, bearer, now);
     if (method === 'POST' && path === SIM_PATHS.grokRateLimits) {
       const cookie = String(req.headers.cookie ?? '');
       const sso = /(?:^|;\s*)sso=([^;]+)/.exec(cookie)?.[1];
@@ -307,36 +307,6 @@ export class Simulator {
       });
     }
     send(404, { error: { type: 'not_found_error', message: `no route ${method} ${path}` } });
-  }
-
-  /** The ChatGPT backend's Responses endpoint: its refusals, then a streamed answer with the x-codex-* windows. */
-  private codexResponses(req: LoggedRequest, send: (s: number, b: unknown, h?: Record<string, string>) => void, res: ServerResponse, bearer: string, now: number): void {
-    const a = this.state.byAccessToken(bearer, now);
-    if (!a || a.provider !== 'codex') return send(401, { detail: 'Unauthorized' });
-    if (req.headers['chatgpt-account-id'] !== a.accountId) return send(403, { detail: 'account mismatch' });
-    let body: any;
-    try {
-      body = JSON.parse(req.body);
-    } catch {
-      return send(400, { detail: 'Invalid JSON body' });
-    }
-    const why = refusal(body);
-    if (why) return send(400, { detail: why });
-    const reset = String(Math.floor(now / 1000) + 9000);
-    const headers = {
-      'x-codex-primary-used-percent': '12',
-      'x-codex-primary-window-minutes': '300',
-      'x-codex-primary-reset-at': reset,
-      'x-codex-secondary-used-percent': '30',
-      'x-codex-secondary-window-minutes': '10080',
-      'x-codex-secondary-reset-at': String(Math.floor(now / 1000) + 302_400),
-    };
-    const inputTokens = Math.ceil(req.body.length / 4);
-    const key = typeof body.prompt_cache_key === 'string' ? `${a.accountId}:${body.prompt_cache_key}` : null;
-    const cached = key ? Math.min(this.state.codexCache.get(key) ?? 0, inputTokens) : 0;
-    if (key) this.state.codexCache.set(key, inputTokens);
-    req.status = 200;
-    void streamAnswer(res, body, pickAnswer(this.state, body), headers, cached, inputTokens);
   }
 
   /** A message as server-sent events, the way the Messages API streams it (Claude Code always streams). */
