@@ -118,7 +118,9 @@ export class ServeServer implements TunnelHost {
     res.on('close', () => {
       this.inFlight--;
       const path = (req.url ?? '/').split('?')[0];
-      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${res.statusCode} ${Date.now() - started}ms ${bytes}B${via}`);
+      // What really happened: a client that left is not a 200 (its status line may never have been written).
+      const outcome = res.writableFinished ? String(res.statusCode) : res.headersSent ? `${res.statusCode} client gone mid-answer` : 'client gone before the answer';
+      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${outcome} ${Date.now() - started}ms ${bytes}B${via}`);
     });
     try {
       const url = req.url ?? '/';

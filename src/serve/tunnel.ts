@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Account } from '../model/types.js';
@@ -9,6 +8,8 @@ import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import type { AccountPool } from './pool.js';
 import type { Recorder } from './recorder.js';
+import { retryAtFrom } from '../providers/rate-limits.js';
+import { upgradeOrRefusal } from './upgrade.js';
 import { credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, secondsUntil, splice, upstreamOf } from './wire.js';
 
 /** What a tunnel needs of the server it belongs to. */
@@ -53,6 +54,7 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
   }
   const gone = new EventEmitter();
   socket.once('close', () => gone.emit('abort'));
+  let refusal: { status: number; headers: Record<string, string | string[]>; body: string } | null = null;
   for (const candidate of candidates) {
     accountId = candidate.id;
     const a = await host.usable(candidate);
@@ -60,8 +62,21 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
     const target = upstreamOf(a.endpoint ?? cfg.providers[r.provider].apiBase);
     try {
       const dispatcher = await dispatcherFor(chooseProxy(a, cfg).url, cfg.timeoutMs);
-      const up = await dispatcher.upgrade({ origin: target.origin, path: target.prefix + r.rest, method: req.method, headers: { ...client, ...credentialHeaders(a, client) }, protocol: String(req.headers.upgrade ?? 'websocket'), signal: gone } as Dispatcher.UpgradeOptions);
+      const up = await upgradeOrRefusal(dispatcher, { origin: target.origin, path: target.prefix + r.rest, method: req.method ?? 'GET', headers: { ...client, ...credentialHeaders(a, client) }, protocol: String(req.headers.upgrade ?? 'websocket'), signal: gone });
       const at = Date.now();
+      if (!up.ok) {
+        refusal = up;
+        // Only a refusal about the account is a reason to try another: its token (401) or its limits (429).
+        if (up.status === 429) {
+          const h = endToEnd(up.headers as Headers);
+          pool.setCooldown(a.id, retryAtFrom(r.provider, 429, h, up.body, at) ?? at + 60_000);
+        }
+        if (up.status === 401 || up.status === 429) {
+          log.warn(`[serve] ${a.id}: the upstream refused the WebSocket with ${up.status}; trying the next account`);
+          continue;
+        }
+        break;
+      }
       pool.noteUse(a.id, at, sessionId);
       host.recorder.note(a.id, r.provider, { lastUsedAt: at, headers: endToEnd(up.headers as Headers) });
       return await splice(socket, head, up.socket, up.headers as Headers, (n) => (bytes += n));
@@ -70,5 +85,15 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
       log.warn(`[serve] ${a.id}: the upstream did not take the WebSocket (${(e as Error).message}); trying the next account`);
     }
   }
-  refuse(502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
+  // The upstream's own refusal, as it came (a 426 stays a 426: the client falls back to HTTPS at once).
+  if (refusal && refusal.status !== 429 && refusal.status !== 401) return passRefusal(socket, (status = refusal.status), refusal.headers, refusal.body);
+  const u = pool.unavailable(r.provider, null, Date.now());
+  if (u.status === 429) return refuse(429, u.message, { 'retry-after': String(secondsUntil(u.retryAt, Date.now())) });
+  refuse(refusal?.status ?? 502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
+}
+
+/** An upstream's refusal of an upgrade, to the client: its status, content type and body, then close. */
+function passRefusal(socket: Duplex, status: number, headers: Record<string, string | string[]>, body: string): void {
+  const type = String(headers['content-type'] ?? 'application/json');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -96,6 +96,13 @@ export class Simulator {
       this.requests.push(entry);
       this.upgraded.add(socket);
       socket.on('close', () => this.upgraded.delete(socket));
+      // a scripted status refuses the upgrade, as a usage limit or an outage would
+      const f = this.takeFault(u.pathname);
+      if (f?.status) {
+        const body = JSON.stringify(f.body ?? { error: { type: 'usage_limit_reached', message: 'scripted fault', resets_in_seconds: 60 } });
+        entry.status = f.status;
+        return void socket.end(`HTTP/1.1 ${f.status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      }
       acceptWebSocket(this.state, req, socket, entry);
     });
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));

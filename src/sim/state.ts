@@ -60,6 +60,8 @@ export class SimState {
   codexAnswers: CodexAnswer[] = [];
   /** the answer when no scripted one fits (null: text, or a quote of the last tool result) */
   codexDefault: CodexAnswer | null = null;
+  /** when set, the codex WebSocket endpoint refuses every upgrade with this status */
+  codexWebSocketRefusal: number | null = null;
   /** prompt_cache_key -> input tokens of its last request (counted as cached by the next) */
   readonly codexCache = new Map<string, number>();
   /** grok rate-limits: answer without windowSizeSeconds, as older answers did */

@@ -28,6 +28,8 @@ export function acceptWebSocket(state: SimState, req: IncomingMessage, socket: D
   if (entry.path !== WS_PATH || String(req.headers.upgrade).toLowerCase() !== 'websocket' || typeof key !== 'string') return refuse(socket, (entry.status = 400), 'Bad Request');
   if (!a || a.provider !== 'codex') return refuse(socket, (entry.status = 401), 'Unauthorized');
   if (req.headers['chatgpt-account-id'] !== a.accountId) return refuse(socket, (entry.status = 403), 'Forbidden');
+  // a backend with WebSockets off for this client answers 426, and the Codex CLI falls back to HTTPS at once
+  if (state.codexWebSocketRefusal) return refuse(socket, (entry.status = state.codexWebSocketRefusal), 'Upgrade Required');
   entry.status = 101;
   const accept = createHash('sha1').update(key + GUID).digest('base64');
   socket.write(

@@ -299,7 +299,47 @@ describe('refresher serve', () => {
       const r = await s.stop();
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/responses cx 101 \d+ms \d+B/);
-      expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/elsewhere cx 502/);
+      expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/elsewhere cx 400/); // the upstream's own refusal
+    }
+  });
+
+  it("a refused WebSocket: the upstream's own status reaches the client (a 426 stays a 426, so the Codex CLI falls back at once), after one account, not all", async () => {
+    w.codex('c1', { fields: { priority: 0 } });
+    w.codex('c2', { fields: { priority: 1 } });
+    w.sim.state.codexWebSocketRefusal = 426;
+    const s = await startServe(w);
+    const upgrade = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${s.url}/codex/codex/responses`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('upgrade', () => reject(new Error('upgraded')));
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const r = await upgrade();
+      expect(r.status).toBe(426);
+      expect(JSON.parse(r.body)).toEqual({ detail: 'Upgrade Required' });
+      expect(w.sim.requestsTo(WS_PATH)).toHaveLength(1);
+      // a 429 is about the account: the next one is tried
+      w.sim.state.codexWebSocketRefusal = null;
+      w.sim.fault(WS_PATH, { status: 429 });
+      const before = w.sim.requestsTo(WS_PATH).length;
+      const ws = await new Promise<string>((resolve, reject) => {
+        const sock = new WebSocket(`${s.url.replace(/^http/, 'ws')}/codex/codex/responses`);
+        sock.onopen = () => sock.send('second');
+        sock.onmessage = (m) => (resolve(String(m.data)), sock.close());
+        sock.onerror = () => reject(new Error('the WebSocket failed'));
+      });
+      expect(ws).toBe('echo: second');
+      expect(w.sim.requestsTo(WS_PATH).slice(before).map((x) => x.status)).toEqual([429, 101]);
+    } finally {
+      const r = await s.stop();
+      expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/responses c1 426/);
     }
   });
 
@@ -342,8 +382,18 @@ describe('refresher serve', () => {
       const lag = w.sim.requestsTo('/rest/app-chat/conversations/new')[0]!.closedAt! - abortedAt;
       console.log(`upstream closed ${lag} ms after the client went away (stream ran ${abortedAt - started} ms)`);
       expect(lag).toBeLessThan(1000);
+      // and one that leaves before any answer: the log says so, never 200
+      w.sim.fault('/rest/app-chat/conversations/new', { delayMs: 2000, status: 404 });
+      await new Promise<void>((resolve) => {
+        const req = request(`${s.url}/grok/rest/app-chat/conversations/new`, { method: 'POST' });
+        req.on('error', () => resolve());
+        req.end('{}');
+        setTimeout(() => (req.destroy(), resolve()), 300);
+      });
     } finally {
-      await s.stop();
+      const r = await s.stop();
+      expect(r.stderr).toMatch(/\[serve\] POST \/grok\/rest\/app-chat\/conversations\/new g 200 client gone mid-answer \d+ms \d+B/);
+      expect(r.stderr).toMatch(/\[serve\] POST \/grok\/rest\/app-chat\/conversations\/new g client gone before the answer \d+ms 0B/);
     }
   });
 
