@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Account } from '../model/types.js';
 import { directions, isCodexModel, sseFrame, SseParser, type ModelMap } from '../translate/index.js';
 import { version } from '../version.js';
 import type { ClientState, Exchange, Failure } from './exchange.js';
 import type { ServeServer } from './server.js';
-import { credentialHeaders, secondsUntil, sendJson } from './wire.js';
+import { credentialHeaders, sendJson, sendUnavailable } from './wire.js';
 
 /**
  * Claude Code (and any Anthropic Messages client) on codex accounts: which requests go there, and the exchange
@@ -94,17 +95,13 @@ export async function serveClaude(
 function unavailable(s: ServeServer, res: ServerResponse, anthropicFailure: Failure | null, codexFailure: Failure | null): void {
   const now = Date.now();
   const resets = [s.pool.earliestReset('anthropic', now), s.pool.earliestReset('codex', now)].filter((x): x is number => x !== null);
-  if (resets.length) {
-    const secs = secondsUntil(Math.min(...resets), now);
-    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(secs), ...CODEX_HEADER });
-    return void res.end(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: `refresher serve: every anthropic and codex account is cooling down; usable again in ${secs} s` } }));
-  }
+  if (resets.length) return sendUnavailable('anthropic', res, { status: 429, message: 'every anthropic and codex account is cooling down', retryAt: Math.min(...resets) }, now);
   if (codexFailure) {
     res.writeHead(codexFailure.status, { 'content-type': 'application/json', ...CODEX_HEADER });
     return void res.end(JSON.stringify(DIRECTION.error(codexFailure.status, codexFailure.text)));
   }
   if (anthropicFailure) return s.answerFailure(res, 'anthropic', anthropicFailure);
-  sendJson(res, 503, { type: 'error', error: { type: 'api_error', message: 'refresher serve: no anthropic or codex account is usable now; see refresher status' } });
+  sendUnavailable('anthropic', res, { status: 503, message: 'no anthropic or codex account is usable now; see refresher status', retryAt: null }, now);
 }
 
 async function upstreamError(res: ServerResponse, status: number, up: { body: { text(): Promise<string> } }): Promise<void> {
@@ -113,7 +110,7 @@ async function upstreamError(res: ServerResponse, status: number, up: { body: { 
   res.end(JSON.stringify(DIRECTION.error(status, text)));
 }
 
-type Up = { body: AsyncIterable<Buffer> & NodeJS.EventEmitter & { destroy(): void } };
+type Up = { body: Readable };
 type Ok = Extract<ReturnType<typeof DIRECTION.request>, { ok: true }>;
 
 /**
@@ -150,7 +147,7 @@ function stream(res: ServerResponse, up: Up, t: Ok, onBytes: (n: number) => void
       if (waiting) return;
       const out: ReturnType<typeof x.push> = [];
       let chunk: Buffer | null;
-      while ((chunk = (body as unknown as { read(): Buffer | null }).read()) !== null) {
+      while ((chunk = body.read() as Buffer | null) !== null) {
         if (over) continue; // read on to the end, so that the body ends by itself
         for (const e of parser.push(chunk)) out.push(...x.push(e));
       }

@@ -250,7 +250,10 @@ export class ServeServer implements TunnelHost {
         } catch (e) {
           if (client.left) return { sent: true };
           // A path undici will not send (the client's own doing) is the client's error, not the account's.
-          if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') return sendJson(res, 400, { error: { type: 'invalid_request_error', message: `refresher serve: ${(e as Error).message}` } }), { sent: true };
+          if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+            sendJson(res, 400, { error: { type: 'invalid_request_error', message: `refresher serve: ${(e as Error).message}` } });
+            return { sent: true };
+          }
           this.o.log.warn(`[serve] ${a.id}: ${(e as Error).message}; trying the next account`);
           lastFailure = synthetic(502, ex.provider, `refresher serve: the upstream could not be reached for ${a.id}`);
           break;
@@ -272,10 +275,7 @@ export class ServeServer implements TunnelHost {
         }
         if (status === 429 || status === 529) {
           const text = await up.body.text().catch(() => '');
-          // A cooldown never outlives the reset that caused it; without one, a minute.
-          const until = retryAtFrom(ex.provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
-          this.pool.setCooldown(a.id, until);
-          this.recorder.note(a.id, ex.provider, { lastUsedAt: at, headers, cooldownUntil: until });
+          this.coolDown(a.id, ex.provider, status, headers, text, at);
           lastFailure = { status, headers, text };
           break;
         }
@@ -287,6 +287,16 @@ export class ServeServer implements TunnelHost {
       }
     }
     return client.left ? { sent: true } : { sent: false, lastFailure };
+  }
+
+  /**
+   * An account the upstream refused for its limits (429/529) cools down until the reset the answer names, never
+   * longer; without one, a minute. In the file too, so that tick, status and other serve processes see it.
+   */
+  coolDown(id: string, provider: Provider, status: number, headers: Record<string, string>, text: string, at: number): void {
+    const until = retryAtFrom(provider, status, headers, text, at) ?? at + DEFAULT_COOLDOWN_MS;
+    this.pool.setCooldown(id, until);
+    this.recorder.note(id, provider, { lastUsedAt: at, headers, cooldownUntil: until });
   }
 
   /** Nothing worked: if an account is cooling down, say when to come back; else pass on the last answer. */

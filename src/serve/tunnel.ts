@@ -1,16 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Account } from '../model/types.js';
+import type { Account, Provider } from '../model/types.js';
 import { dispatcherFor } from '../net/dispatcher.js';
 import { chooseProxy } from '../net/proxy.js';
 import type { AccountPool } from './pool.js';
 import type { Recorder } from './recorder.js';
-import { retryAtFrom } from '../providers/rate-limits.js';
 import { upgradeOrRefusal } from './upgrade.js';
-import { credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, secondsUntil, splice, upstreamOf } from './wire.js';
+import { answerUpgrade, credentialHeaders, endToEnd, refuseUpgrade, requestFacts, route, secondsUntil, splice, upstreamOf } from './wire.js';
 
 /** What a tunnel needs of the server it belongs to. */
 export interface TunnelHost {
@@ -20,6 +19,8 @@ export interface TunnelHost {
   readonly log: Logger;
   authorized(req: IncomingMessage): boolean;
   usable(a: Account): Promise<Account | null>;
+  /** the account cools down to the reset a 429/529 names, in memory and in its file */
+  coolDown(id: string, provider: Provider, status: number, headers: Record<string, string>, text: string, at: number): void;
   /** counts the connection as in flight (shutdown waits for it, then closes it) until it closes */
   track(socket: Duplex): void;
 }
@@ -67,10 +68,7 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
       if (!up.ok) {
         refusal = up;
         // Only a refusal about the account is a reason to try another: its token (401) or its limits (429).
-        if (up.status === 429) {
-          const h = endToEnd(up.headers as Headers);
-          pool.setCooldown(a.id, retryAtFrom(r.provider, 429, h, up.body, at) ?? at + 60_000);
-        }
+        if (up.status === 429) host.coolDown(a.id, r.provider, 429, endToEnd(up.headers as Headers), up.body, at);
         if (up.status === 401 || up.status === 429) {
           log.warn(`[serve] ${a.id}: the upstream refused the WebSocket with ${up.status}; trying the next account`);
           continue;
@@ -86,14 +84,9 @@ export async function tunnel(host: TunnelHost, req: IncomingMessage, socket: Dup
     }
   }
   // The upstream's own refusal, as it came (a 426 stays a 426: the client falls back to HTTPS at once).
-  if (refusal && refusal.status !== 429 && refusal.status !== 401) return passRefusal(socket, (status = refusal.status), refusal.headers, refusal.body);
+  if (refusal && refusal.status !== 429 && refusal.status !== 401) return answerUpgrade(socket, (status = refusal.status), String(refusal.headers['content-type'] ?? 'application/json'), refusal.body);
   const u = pool.unavailable(r.provider, null, Date.now());
   if (u.status === 429) return refuse(429, u.message, { 'retry-after': String(secondsUntil(u.retryAt, Date.now())) });
   refuse(refusal?.status ?? 502, `no ${r.provider} account tried could open this WebSocket upstream; use HTTPS`);
 }
 
-/** An upstream's refusal of an upgrade, to the client: its status, content type and body, then close. */
-function passRefusal(socket: Duplex, status: number, headers: Record<string, string | string[]>, body: string): void {
-  const type = String(headers['content-type'] ?? 'application/json');
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}

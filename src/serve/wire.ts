@@ -169,7 +169,12 @@ export const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1
 /** A plain HTTP answer on a connection that asked for an upgrade (the client falls back to HTTPS), then close. */
 export function refuseUpgrade(socket: Duplex, status: number, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { type: status === 401 ? 'authentication_error' : status === 429 ? 'usage_limit_reached' : 'api_error', message } });
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'content-type: application/json', `content-length: ${Buffer.byteLength(body)}`, 'connection: close', ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`)];
+  answerUpgrade(socket, status, 'application/json', body, extra);
+}
+
+/** An HTTP answer with this body on a connection that asked for an upgrade (ours, or the upstream's refusal), then close. */
+export function answerUpgrade(socket: Duplex, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, `content-type: ${contentType}`, `content-length: ${Buffer.byteLength(body)}`, 'connection: close', ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`)];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 

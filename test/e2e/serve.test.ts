@@ -337,6 +337,8 @@ describe('refresher serve', () => {
       });
       expect(ws).toBe('echo: second');
       expect(w.sim.requestsTo(WS_PATH).slice(before).map((x) => x.status)).toEqual([429, 101]);
+      // the refused account cools down, in its file as after an HTTP 429
+      await until(() => (w.home.read('c1').cooldownUntil ?? 0) > Date.now(), 5000, 'the cooldown on disk');
     } finally {
       const r = await s.stop();
       expect(r.stderr).toMatch(/\[serve\] GET \/codex\/codex\/responses c1 426/);
