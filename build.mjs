@@ -1,5 +1,5 @@
 // One ESM file for the CLI's own code (and commander). The heavy libraries (undici, socks, yaml,
-// cli-table3, chalk) stay in node_modules and are imported dynamically, only on the paths
+// cli-table3, chalk, smol-toml) stay in node_modules and are imported dynamically, only on the paths
 // that use them. Every extra ES module costs an idle cron tick about a millisecond to resolve and load, so
 // an idle tick loads three files: bin/refresher, dist/cli.js and package.json.
 import { build } from 'esbuild';
@@ -41,7 +41,7 @@ await build({
   bundle: true,
   splitting: false,
   // Heavy libraries stay in node_modules and are imported only on the paths that need them.
-  external: ['undici', 'socks', 'yaml', 'cli-table3', 'chalk'],
+  external: ['undici', 'socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
   format: 'esm',
   platform: 'node',
   target: 'node20.18',

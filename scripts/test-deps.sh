@@ -17,3 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # apt may start them as services; the tests want their own instances only.
 for s in danted tinyproxy prometheus; do (systemctl stop "$s" || service "$s" stop) >/dev/null 2>&1 || true; done
+# The real Codex CLI (about 400 MB, a native binary) for the tests that run a Codex turn through serve: installed
+# into a cache directory, not as a dependency of the package. The version is the one the tests were measured with.
+codex_version=0.171.0
+codex_dir="${XDG_CACHE_HOME:-$HOME/.cache}/refresher-test/codex-$codex_version"
+if [ ! -x "$codex_dir/node_modules/.bin/codex" ]; then
+  npm install --prefix "$codex_dir" --no-save --no-package-lock --no-audit --no-fund "@openai/codex@$codex_version" >/dev/null
+fi

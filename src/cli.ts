@@ -96,13 +96,13 @@ program
 
 program
   .command('connect')
-  .description('point Claude Code at `refresher serve` (and back, exactly as it was); for codex, print the config line')
+  .description('point Claude Code (~/.claude/settings.json) or the Codex CLI ($CODEX_HOME/config.toml) at `refresher serve`, and back, exactly as it was')
   .argument('<claude|codex>', 'which client')
-  .option('--off', 'claude: back to direct, as it was before')
-  .option('--status', 'claude: direct, through refresher, or elsewhere')
+  .option('--off', 'back to what the file said before refresher (byte for byte when nothing else changed)')
+  .option('--status', 'direct, through refresher, or elsewhere')
   .option('--url <url>', 'the serve URL (default: from serve.host and serve.port)')
   .option('--json', 'print --status as JSON')
-  .addHelpText('after', examples(['refresher connect claude', 'refresher connect claude --status', 'refresher connect claude --off', 'refresher connect codex']))
+  .addHelpText('after', examples(['refresher connect claude', 'refresher connect claude --status', 'refresher connect claude --off', 'refresher connect codex', 'refresher connect codex --status']))
   .action(async (target: string, opts, cmd: Command) => {
     const { connectCommand } = await import('./commands/connect.js');
     exitCode = await connectCommand(globals(cmd), target, opts);

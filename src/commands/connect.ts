@@ -7,8 +7,8 @@ import { openContext, printJson, type GlobalOptions } from './context.js';
 
 /**
  * `refresher connect claude [--off|--status] [--url URL]`: point Claude Code at `refresher serve` through
- * env.ANTHROPIC_BASE_URL in its settings.json, and back, exactly as it was. `connect codex` prints the one
- * line for ~/.codex/config.toml (TOML is not edited by hand here).
+ * env.ANTHROPIC_BASE_URL in its settings.json, and back, exactly as it was. `connect codex` is in
+ * connect-codex.ts.
  */
 export interface ConnectOptions {
   off?: boolean;
@@ -23,7 +23,7 @@ export function claudeSettingsPath(): string {
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : null);
 
-async function serving(url: string): Promise<boolean> {
+export async function serving(url: string): Promise<boolean> {
   try {
     const { sendOnce } = await import('../net/http.js');
     const res = await sendOnce({ method: 'GET', url: `${url.replace(/\/+$/, '')}/health` }, { timeoutMs: 2000, proxy: null });
@@ -43,9 +43,8 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
   if (o.url && !/^https?:\/\/[^/]+/.test(o.url)) throw usageError(`--url: expected http://host:port, got "${o.url}"`);
   const out = (s: string) => process.stdout.write(s + '\n');
   if (target === 'codex') {
-    out('# add this line to ~/.codex/config.toml (or $CODEX_HOME/config.toml); remove it to go back to direct:');
-    out(`chatgpt_base_url = "${url}/codex"`);
-    return EXIT_OK;
+    const { connectCodex } = await import('./connect-codex.js');
+    return connectCodex(o, { memory: join(store.home, 'connect', 'codex.json'), url, log, out, serving });
   }
   if (target !== 'claude') throw usageError(`connect ${target}: expected claude or codex`);
   const path = claudeSettingsPath();
@@ -83,7 +82,8 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
         else await writeFileAtomic(path, next, modeOf(path));
       }
       rmSync(memory, { force: true });
-      out(`Claude Code is direct again: ${path} ${text === null ? 'was already gone' : r.created ? 'removed (refresher had created it)' : 'restored'}`);
+      const now = r.created ? null : r.originalValue;
+      out(`${now ? `Claude Code points at ${now} again` : 'Claude Code is direct again'}: ${path} ${text === null ? 'was already gone' : r.created ? 'removed (refresher had created it)' : 'restored'}`);
       return EXIT_OK;
     }
     const text = read(path);
@@ -91,6 +91,8 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
     if (text === null) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // A second connect keeps the first one's memory: --off must give back what was there before refresher.
     const before = remembered();
+    const was = currentUrl(text, path);
+    if (!before && was !== null && was !== url) log.warn(`${path}: ANTHROPIC_BASE_URL was ${was}; refresher replaces it while connected (\`refresher connect claude --off\` puts it back)`);
     if (!before) {
       mkdirSync(dirname(memory), { recursive: true, mode: 0o700 });
       await writeFileAtomic(memory, JSON.stringify(next.remember));

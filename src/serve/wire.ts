@@ -196,7 +196,11 @@ export function splice(client: Duplex, head: Buffer, up: Duplex, headers: Record
       up.destroy();
       resolve();
     };
-    // An end passes through the pipe (a half-close); a close or an error ends both.
-    for (const s of [client, up]) s.once('close', end).once('error', end);
+    // A WebSocket has no use for a half-close, and the server's sockets allow one (so a client that exited would
+    // keep the tunnel open until shutdown): an end from either side, a close or an error ends both, once the
+    // pipe has passed on what came before it.
+    const ends = (s: Duplex, other: Duplex) => s.once('end', () => other.end(end)).once('close', end).once('error', end);
+    ends(client, up);
+    ends(up, client);
   });
 }

@@ -8,6 +8,8 @@ import type { LoggedRequest } from './server.js';
  * default it answers text, and after a tool result it quotes that result (so a tool round trip is visible).
  */
 export const CODEX_RESPONSES_PATH = '/backend-api/codex/responses';
+/** The same endpoint as a WebSocket. */
+export const WS_PATH = CODEX_RESPONSES_PATH;
 
 export type CodexAnswer =
   | { text: string; reasoning?: string; delayMs?: number }
@@ -15,8 +17,9 @@ export type CodexAnswer =
   | { incomplete: 'max_output_tokens' | 'content_filter'; text: string }
   | { failMidStream: string; text: string };
 
-export const CODEX_MODELS = new Set(['gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.3-codex', 'gpt-5.2']);
-const ALLOWED = new Set(['model', 'instructions', 'input', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'store', 'stream', 'include', 'prompt_cache_key', 'text', 'service_tier']);
+export const CODEX_MODELS = new Set(['gpt-6.2-sol', 'gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.3-codex', 'gpt-5.2']);
+// what the Codex CLI (0.171) sends is accepted: `generate: false` is its prewarm, `client_metadata` its turn metadata
+const ALLOWED = new Set(['model', 'instructions', 'input', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'store', 'stream', 'include', 'prompt_cache_key', 'text', 'service_tier', 'generate', 'client_metadata']);
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 /** Why the backend would refuse this body (its 400 detail), or null. */
@@ -26,7 +29,10 @@ export function refusal(body: any): string | null {
   for (const k of Object.keys(body)) if (!ALLOWED.has(k)) return `Unsupported parameter: ${k}`;
   if (body.stream !== true) return 'Stream must be set to true';
   if (body.store !== false) return 'Store must be set to false';
-  if (typeof body.instructions !== 'string') return 'Instructions are required';
+  // Public translators report 'Instructions are required'; the Codex CLI 0.171 sends none and puts its prompt in
+  // developer messages instead. The simulator takes either (a guess at the rule that makes both true).
+  const developer = Array.isArray(body.input) && body.input.some((i: any) => i?.role === 'developer');
+  if (typeof body.instructions !== 'string' && !developer) return 'Instructions are required';
   if (!CODEX_MODELS.has(body.model)) return `The '${body.model}' model is not supported when using Codex with a ChatGPT account.`;
   if (body.reasoning?.effort !== undefined && !EFFORTS.has(body.reasoning.effort)) return `Invalid value for 'reasoning.effort': ${body.reasoning.effort}`;
   if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
@@ -55,6 +61,8 @@ export function refusal(body: any): string | null {
       }
     } else if (item.type === 'reasoning') {
       if (typeof item.encrypted_content !== 'string' || !item.encrypted_content.startsWith('enc_')) return 'The encrypted content could not be verified.';
+    } else if (item.type === 'additional_tools') {
+      if (!Array.isArray(item.tools)) return `Invalid type for 'input[${i}].tools': expected an array`;
     } else return `Invalid value: '${item.type}' for 'input[${i}].type'.`;
   }
   return null;
@@ -73,18 +81,39 @@ export function pickAnswer(state: SimState, body: any): CodexAnswer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The answer as the backend streams it. Usage counts a repeated prompt_cache_key's earlier input as cached. */
-export async function streamAnswer(res: ServerResponse, body: any, a: CodexAnswer, headers: Record<string, string>, cachedTokens: number, inputTokens: number): Promise<void> {
+/** Where the events of an answer go: server-sent events over HTTP, or text frames over a WebSocket. */
+export interface EventSink {
+  send(type: string, data: object): void;
+  closed(): boolean;
+  end(): void;
+}
+
+/** An answer as SSE on an HTTP response. */
+export function sseSink(res: ServerResponse, headers: Record<string, string>): EventSink {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+  return {
+    send: (type, data) => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`),
+    closed: () => res.destroyed,
+    end: () => void res.end(),
+  };
+}
+
+/** The answer as the backend streams it. Usage counts a repeated prompt_cache_key's earlier input as cached. */
+export async function streamAnswer(out: EventSink, body: any, a: CodexAnswer, cachedTokens: number, inputTokens: number): Promise<void> {
   let seq = 0;
   const ev = async (type: string, data: object) => {
-    if (res.destroyed) return;
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`);
+    if (out.closed()) return;
+    out.send(type, { type, sequence_number: seq++, ...data });
     if ('delayMs' in a && a.delayMs) await sleep(a.delayMs);
   };
   const id = `resp_${Math.random().toString(36).slice(2, 10)}`;
   const response = { id, object: 'response', model: body.model, status: 'in_progress', output: [] as unknown[] };
   await ev('response.created', { response });
+  // a prewarm (`generate: false`) opens the response and ends it with nothing generated
+  if (body.generate === false) {
+    await ev('response.completed', { response: { ...response, status: 'completed', usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } } });
+    return out.end();
+  }
   await ev('response.in_progress', { response });
   let index = 0;
   const output: unknown[] = [];
@@ -108,7 +137,7 @@ export async function streamAnswer(res: ServerResponse, body: any, a: CodexAnswe
     for (const delta of [text.slice(0, half), text.slice(half)].filter(Boolean)) await ev('response.output_text.delta', { item_id: item.id, output_index: index, content_index: 0, delta });
     if ('failMidStream' in a) {
       await ev('error', { error: { type: 'server_error', code: 'server_error', message: a.failMidStream } });
-      return void res.end();
+      return out.end();
     }
     await ev('response.output_text.done', { item_id: item.id, output_index: index, content_index: 0, text });
     const done = { ...item, status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
@@ -130,7 +159,32 @@ export async function streamAnswer(res: ServerResponse, body: any, a: CodexAnswe
   const usage = { input_tokens: inputTokens, input_tokens_details: { cached_tokens: cachedTokens }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + 7 };
   if ('incomplete' in a) await ev('response.incomplete', { response: { ...response, status: 'incomplete', incomplete_details: { reason: a.incomplete }, output, usage } });
   else await ev('response.completed', { response: { ...response, status: 'completed', output, usage } });
-  res.end();
+  out.end();
+}
+
+/** The usage windows the backend sends with every answer (and on a WebSocket's 101). */
+export function windowHeaders(now: number): Record<string, string> {
+  return {
+    'x-codex-primary-used-percent': '12',
+    'x-codex-primary-window-minutes': '300',
+    'x-codex-primary-reset-at': String(Math.floor(now / 1000) + 9000),
+    'x-codex-secondary-used-percent': '30',
+    'x-codex-secondary-window-minutes': '10080',
+    'x-codex-secondary-reset-at': String(Math.floor(now / 1000) + 302_400),
+  };
+}
+
+/** One turn of an account: the backend's refusal, or the answer it will stream (prompt cache counted). */
+export function takeTurn(state: SimState, accountId: string, body: any, size: number): { refusal: string } | { answer: CodexAnswer; cached: number; inputTokens: number } {
+  const why = refusal(body);
+  if (why) return { refusal: why };
+  if (body.generate === false) return { answer: { text: '' }, cached: 0, inputTokens: 0 }; // a prewarm: no turn
+  const inputTokens = Math.ceil(size / 4);
+  const key = typeof body.prompt_cache_key === 'string' ? `${accountId}:${body.prompt_cache_key}` : null;
+  const cached = key ? Math.min(state.codexCache.get(key) ?? 0, inputTokens) : 0;
+  if (key) state.codexCache.set(key, inputTokens);
+  state.codexTurns.push(body);
+  return { answer: pickAnswer(state, body), cached, inputTokens };
 }
 
 /** The ChatGPT backend's Responses endpoint: its refusals, then a streamed answer with the x-codex-* windows. */
@@ -144,22 +198,8 @@ export function codexResponses(state: SimState, req: LoggedRequest, send: (s: nu
   } catch {
     return send(400, { detail: 'Invalid JSON body' });
   }
-  const why = refusal(body);
-  if (why) return send(400, { detail: why });
-  const reset = String(Math.floor(now / 1000) + 9000);
-  const headers = {
-    'x-codex-primary-used-percent': '12',
-    'x-codex-primary-window-minutes': '300',
-    'x-codex-primary-reset-at': reset,
-    'x-codex-secondary-used-percent': '30',
-    'x-codex-secondary-window-minutes': '10080',
-    'x-codex-secondary-reset-at': String(Math.floor(now / 1000) + 302_400),
-  };
-  const inputTokens = Math.ceil(req.body.length / 4);
-  const key = typeof body.prompt_cache_key === 'string' ? `${a.accountId}:${body.prompt_cache_key}` : null;
-  const cached = key ? Math.min(state.codexCache.get(key) ?? 0, inputTokens) : 0;
-  if (key) state.codexCache.set(key, inputTokens);
+  const turn = takeTurn(state, a.accountId, body, req.body.length);
+  if ('refusal' in turn) return send(400, { detail: turn.refusal });
   req.status = 200;
-  void streamAnswer(res, body, pickAnswer(state, body), headers, cached, inputTokens);
+  void streamAnswer(sseSink(res, windowHeaders(now)), body, turn.answer, turn.cached, turn.inputTokens);
 }
-

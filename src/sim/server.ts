@@ -3,6 +3,8 @@ import { drainOrClose } from '../util/drain.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { acceptWebSocket } from './websocket.js';
+import { codexCliRoute } from './codex-cli.js';
+import { decodeBody } from './encoding.js';
 import { CODEX_RESPONSES_PATH, codexResponses } from './codex-responses.js';
 import { SimState, type SimOAuthAccount, type SimProvider } from './state.js';
 
@@ -31,7 +33,10 @@ export interface LoggedRequest {
   path: string;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
+  /** the body decoded (a zstd or gzip body as the backend reads it) */
   body: string;
+  /** its size on the wire */
+  bytes?: number;
   at: number;
   status?: number;
   /** when the connection of a trickling answer closed (the client, or a proxy, went away) */
@@ -164,7 +169,9 @@ export class Simulator {
     for await (const c of req) chunks.push(c as Buffer);
     const parsedUrl = new URL(req.url ?? '/', 'http://sim');
     const path = parsedUrl.pathname;
-    const entry: LoggedRequest = { method: req.method ?? '', path, query: parsedUrl.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+    const raw = Buffer.concat(chunks);
+    const decoded = decodeBody(raw, req.headers['content-encoding'] as string | undefined);
+    const entry: LoggedRequest = { method: req.method ?? '', path, query: parsedUrl.searchParams, headers: req.headers, body: (decoded ?? raw).toString('utf8'), bytes: raw.length, at: Date.now() };
     this.requests.push(entry);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -293,6 +300,7 @@ export class Simulator {
       });
       return send(200, { plan_type: a.plan, rate_limit: { allowed: true, limit_reached: false, primary_window: first, secondary_window: second }, credits: null }, { ...hdr('primary', first), ...hdr('secondary', second) });
     }
+    if (codexCliRoute(this.state, method, req, send, bearer, now)) return;
     if (method === 'POST' && path === CODEX_RESPONSES_PATH) return codexResponses(this.state, req, send, res, bearer, now);
     if (method === 'POST' && path === SIM_PATHS.grokRateLimits) {
       const cookie = String(req.headers.cookie ?? '');

@@ -64,6 +64,10 @@ export class SimState {
   codexWebSocketRefusal: number | null = null;
   /** prompt_cache_key -> input tokens of its last request (counted as cached by the next) */
   readonly codexCache = new Map<string, number>();
+  /** every Responses body the backend accepted, over HTTP or a WebSocket, in order */
+  readonly codexTurns: any[] = [];
+  /** analytics events the Codex CLI posted */
+  codexAnalyticsEvents = 0;
   /** grok rate-limits: answer without windowSizeSeconds, as older answers did */
   grokOmitWindow = false;
   /** lifetimes the simulator hands out */

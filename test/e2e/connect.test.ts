@@ -52,9 +52,48 @@ describe('refresher connect', () => {
     expect(readFileSync(settings(), 'utf8')).toBe('{"model": ');
   });
 
-  it('codex: prints the config line, edits nothing', async () => {
-    const r = await runCli(w.args('connect', 'codex'));
-    expect(r.stdout).toContain('chatgpt_base_url = "http://127.0.0.1:8787/codex"');
+  const codexHome = () => join(claudeDir, '..', '.codex');
+  const codexEnv = () => ({ CODEX_HOME: codexHome() });
+  const toml = () => join(codexHome(), 'config.toml');
+
+  it('codex: edits config.toml keeping every other line and its mode, warns about the gateway it replaces, and --off gives back the exact file', async () => {
+    mkdirSync(codexHome(), { recursive: true });
+    const original = '# mine\nmodel = "gpt-5.5"\nchatgpt_base_url = "https://gw.example/chatgpt"\n\n[mcp_servers.docs]\ncommand = "npx"\n';
+    writeFileSync(toml(), original, { mode: 0o640 });
+    const r = await runCli(w.args('connect', 'codex', '--url', 'http://127.0.0.1:9'), { env: codexEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${toml()}: chatgpt_base_url was https://gw.example/chatgpt; refresher replaces it while connected`);
+    expect(r.stderr).toContain('nothing answers http://127.0.0.1:9/health yet');
+    const text = readFileSync(toml(), 'utf8');
+    expect(text).toContain('# mine\nmodel = "gpt-5.5"\nchatgpt_base_url = "http://127.0.0.1:9/codex"\n');
+    expect(text).toContain('[mcp_servers.docs]\ncommand = "npx"\n');
+    expect(text).toContain('model_provider = "refresher"');
+    expect(text).toContain('[model_providers.refresher]\nname = "refresher serve"\nbase_url = "http://127.0.0.1:9/codex/codex"\nwire_api = "responses"\nrequires_openai_auth = true\n');
+    expect(statSync(toml()).mode & 0o777).toBe(0o640);
+    // a second connect (another URL) keeps the memory of the original, and does not warn about its own URL
+    const again = await runCli(w.args('connect', 'codex', '--url', 'http://127.0.0.1:10'), { env: codexEnv() });
+    expect(again.stderr).not.toContain('replaces it');
+    expect(parseJson(await runCli(w.args('connect', 'codex', '--status', '--json'), { env: codexEnv() }))).toMatchObject({ mode: 'refresher', url: 'http://127.0.0.1:10/codex/codex', serving: false });
+    const off = await runCli(w.args('connect', 'codex', '--off'), { env: codexEnv() });
+    expect(off.stdout).toContain('restored byte for byte. Now elsewhere: chatgpt_base_url = https://gw.example/chatgpt');
+    expect(readFileSync(toml(), 'utf8')).toBe(original);
+    expect((await runCli(w.args('connect', 'codex', '--off'), { env: codexEnv() })).stdout).toContain('nothing to undo');
+  });
+
+  it('codex: a missing file is created 0600 in a 0700 directory and removed again; one that is not TOML is refused untouched', async () => {
+    expect((await runCli(w.args('connect', 'codex'), { env: codexEnv() })).code).toBe(0);
+    expect(statSync(toml()).mode & 0o777).toBe(0o600);
+    expect(statSync(codexHome()).mode & 0o777).toBe(0o700);
+    expect(parseJson(await runCli(w.args('connect', 'codex', '--status', '--json'), { env: codexEnv() })).mode).toBe('refresher');
+    const off = await runCli(w.args('connect', 'codex', '--off'), { env: codexEnv() });
+    expect(off.stdout).toContain('removed (refresher had created it). Now');
+    expect(existsSync(toml())).toBe(false);
+    expect(parseJson(await runCli(w.args('connect', 'codex', '--status', '--json'), { env: codexEnv() })).mode).toBe('direct');
+    writeFileSync(toml(), 'model = "o3"\n[tui\n');
+    const bad = await runCli(w.args('connect', 'codex'), { env: codexEnv() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${toml()} line 2 is not valid TOML`);
+    expect(readFileSync(toml(), 'utf8')).toBe('model = "o3"\n[tui\n');
   });
 
   it('with the real Claude Code: connect, then `claude -p hi` reaches the simulator through serve with the account token; --off restores the file', async (t) => {

@@ -290,7 +290,7 @@ describe('refresher serve', () => {
       expect(sent.headers.authorization).toBe(`Bearer ${c.accessToken}`);
       expect(sent.headers['chatgpt-account-id']).toBe(c.account.accountId);
       await until(() => !!w.home.read('cx').quota, 5000, 'the use recorded from the 101');
-      expect(w.home.read('cx').quota.fiveHour.usedPercent).toBe(7);
+      expect(w.home.read('cx').quota.fiveHour.usedPercent).toBe(12);
       expect(w.home.read('cx').lastUsedAt).not.toBeNull();
       // The upstream refuses (no WebSocket there): the client gets an answer, not a hang, and can fall back.
       expect(await open('/codex/codex/elsewhere')).toMatchObject({ messages: [], error: true });
