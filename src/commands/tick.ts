@@ -6,7 +6,10 @@ import type { Logger } from '../log.js';
 import type { Account } from '../model/types.js';
 import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
-import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
+import { describeProblem, problemsExitCode, type AccountStore, type FileProblem } from '../store/store.js';
+import type { Config } from '../config/types.js';
+import type { RunProblem } from '../core/events.js';
+import { ConfigError } from '../config/load.js';
 import { clockFrom, lookOnly, openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface TickOptions {
@@ -30,6 +33,53 @@ function remind(store: AccountStore, log: Logger, attention: Attention[], now: n
   return now + every;
 }
 
+/** What kept this run from its work, for the notifications (the log says each of them already). */
+function runProblems(cfg: Config, undone: readonly string[], problems: readonly FileProblem[]): RunProblem[] {
+  const out: RunProblem[] = [];
+  if (undone.length) {
+    out.push({
+      key: 'tick:budget',
+      reason: `a tick ran past tick_budget (${Math.round(cfg.tickBudgetMs / 1000)} s) and left ${undone.length} account${undone.length === 1 ? '' : 's'} undone (${undone.slice(0, 10).join(', ')}${undone.length > 10 ? ', …' : ''})`,
+      fix: 'refresher doctor (a slow proxy or upstream?); or raise tick_budget or concurrency in the config',
+    });
+  }
+  if (problems.length) {
+    out.push({
+      key: 'tick:files',
+      reason: `${problems.length} account file${problems.length === 1 ? '' : 's'} cannot be read and ${problems.length === 1 ? 'is' : 'are'} not maintained (${problems.slice(0, 5).map((p) => p.file).join(', ')}${problems.length > 5 ? ', …' : ''})`,
+      fix: 'refresher doctor',
+    });
+  }
+  return out;
+}
+
+async function tellConfigProblem(g: GlobalOptions, cfg: Config, message: string): Promise<void> {
+  const { resolveHome } = await import('../store/home.js');
+  const { AccountStore } = await import('../store/store.js');
+  const { createLogger } = await import('../log.js');
+  const store = new AccountStore(resolveHome(g.home));
+  const log = createLogger({ quiet: g.quiet });
+  const first = message.split('\n')[0]!.replace(/:$/, '');
+  const problem: RunProblem = { key: 'config:invalid', reason: `${first}, so no account is maintained until it is fixed`, fix: 'refresher doctor (it lists every problem), then fix the config' };
+  try {
+    const { notifyRun } = await import('../notify/run.js');
+    const n = await notifyRun(store, cfg, log, { problems: { scopes: ['config'], list: [problem] } }, Date.now());
+    for (const f of n.failures) log.warn(`[notify] ${f}`);
+  } catch (err) {
+    log.warn(`[notify] could not queue the notification: ${(err as Error).message}`);
+  }
+}
+
+/** The notifications of a full tick: every account's attention after the run, and the run's own problems. */
+async function tellPeople(store: AccountStore, cfg: Config, log: Logger, accounts: Account[], ids: string[], after: Attention[], problems: RunProblem[], now: number) {
+  const { notifyRun } = await import('../notify/run.js');
+  const providers = new Map(accounts.map((a) => [a.id, a.provider]));
+  const list = after.map((a) => ({ ...a, provider: providers.get(a.account)! }));
+  const n = await notifyRun(store, cfg, log, { attention: { list, ids: new Set(ids) }, problems: { scopes: ['tick', 'config'], list: problems } }, now);
+  for (const f of n.failures) log.warn(`[notify] ${f}`);
+  return n;
+}
+
 /** The accounts as they are after a run: those it worked on read again (a file that broke keeps the old view). */
 function rereadWorked(store: AccountStore, accounts: Account[], worked: ReadonlyMap<string, unknown>): Account[] {
   const recovery = store.pendingRecovery();
@@ -46,7 +96,11 @@ function rereadWorked(store: AccountStore, accounts: Account[], worked: Readonly
  */
 export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   if (!o.dryRun) lookOnly(o.now, '--dry-run (or with `refresher status`)');
-  const ctx = await openContext(g, { json: o.json, existing: true });
+  const ctx = await openContext(g, { json: o.json, existing: true }).catch(async (e: unknown) => {
+    // a config with problems stops every run: its owner hears of it, through the channels it still names
+    if (e instanceof ConfigError && e.salvaged && !o.dryRun) await tellConfigProblem(g, e.salvaged, e.message);
+    throw e;
+  });
   const { store, cfg, log } = ctx;
   const clock = clockFrom(o.now);
   const now = clock();
@@ -97,11 +151,20 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   }
   const actions: ActionReport[] = report?.actions ?? [];
   const skipped = [...plan.skipped, ...(report?.skipped ?? [])];
+  const undone = report?.leftUndone ?? [];
   let remindAt: number | null = null;
+  let notifyFailed = false;
+  // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
+  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now) : attention;
   if (!only) {
-    // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
-    const after = items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now) : attention;
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
+    if (cfg.notify.length) {
+      const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now);
+      notifyFailed = n.failures.length > 0;
+      // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
+      if (n.pending || n.busy) remindAt = now;
+      else if (n.nextAt !== null) remindAt = Math.min(remindAt ?? Infinity, n.nextAt);
+    }
     // An account that will need a person later (a setup token nearing its end) must reach the full path then.
     for (const a of accounts) {
       const starts = attentionStartsAt(a);
@@ -116,15 +179,14 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const failedIds = new Set(actions.filter((a) => !a.ok).map((a) => a.account));
   const okIds = new Set(actions.filter((a) => a.ok && !failedIds.has(a.account)).map((a) => a.account));
   const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
-  const undone = report?.leftUndone ?? [];
   if (undone.length) log.warn(`[tick] left undone, for the next run: ${undone.join(', ')}`);
   (actions.length || errors.length || report?.repaired.length ? log.info : idleLog(log))(
     `[tick] ${okIds.size} account${okIds.size === 1 ? '' : 's'} refreshed, ${failedIds.size + errors.length} failed, ${idle} not due` +
       (plan.skipped.length ? `, ${plan.skipped.length} skipped` : '') +
       (undone.length ? `, ${undone.length} left undone` : ''),
   );
-  if (o.json) printJson({ now, dryRun: false, actions, skipped, errors, attention, repaired: report?.repaired ?? [], leftUndone: undone });
-  let exitCode = Math.max(problemsExitCode(loaded.problems), failedIds.size || undone.length ? EXIT_FAILED : EXIT_OK);
+  if (o.json) printJson({ now, dryRun: false, actions, skipped, errors, attention: after, repaired: report?.repaired ?? [], leftUndone: undone });
+  let exitCode = Math.max(problemsExitCode(loaded.problems), failedIds.size || undone.length || notifyFailed ? EXIT_FAILED : EXIT_OK);
   if (report?.signal) {
     const { signalExitCode } = await import('../core/runner.js');
     exitCode = signalExitCode(report.signal);

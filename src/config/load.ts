@@ -10,6 +10,25 @@ import { validateConfig } from './validate.js';
 const CACHE = 'config.json';
 
 /**
+ * A config with problems stops every command, so its owner must hear of it: when the notify channels (and the
+ * keys delivery uses) are themselves fine, they are kept on the error, to tell a person that the runs stopped.
+ */
+export class ConfigError extends ExitError {
+  constructor(
+    readonly salvaged: Config | null,
+    message: string,
+  ) {
+    super(EXIT_USAGE, message);
+  }
+}
+
+function salvageNotify(partial: Config, problems: string[]): Config | null {
+  const delivery = /^(notify\b|notify_give_up|timeout_ms|proxy_url|remind_every)/;
+  if (!partial.notify.length || problems.some((p) => delivery.test(p))) return null;
+  return partial;
+}
+
+/**
  * `--config FILE`, else `<home>/config.yaml`. A missing default file means defaults; a missing explicit
  * file is an error. Parsing YAML costs more than an idle tick does, so the validated result is cached
  * under <home>/cache and reused while the file's inode, size and times are unchanged.
@@ -46,8 +65,8 @@ export async function loadConfig(home: string, explicit?: string): Promise<Confi
   }
   const { config, problems } = validateConfig(doc);
   if (problems.length) {
-    throw new ExitError(
-      EXIT_USAGE,
+    throw new ConfigError(
+      salvageNotify(config, problems),
       `config ${file} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n` +
         problems.map((p) => `  ${p}`).join('\n') +
         `\nSee accounts.example.yaml for every key and its default.`,

@@ -45,7 +45,14 @@ export interface ServeSettings {
   codexForClaude: 'off' | 'fallback' | 'always';
   /** which codex model and effort answers a Claude model name */
   models: ModelMap;
+  /** every account of a provider cooling down for longer than this is a notification */
+  notifyAfterMs: number;
 }
+
+/** Where a notification goes: a webhook (POST, in a receiver's format) or a command (the message on stdin). */
+export type NotifyChannel =
+  | { kind: 'webhook'; url: string; format: 'text' | 'json' | 'slack' | 'discord'; proxy: string | null }
+  | { kind: 'command'; argv: string[] };
 
 export interface Config {
   /** where the config came from, for messages; null = defaults only */
@@ -74,6 +81,10 @@ export interface Config {
   proxyPoolIntervalS: number;
   providers: { anthropic: AnthropicSettings; codex: CodexSettings; grok: GrokSettings };
   serve: ServeSettings;
+  /** where a person is told when an account needs them (empty: only the tick's output) */
+  notify: NotifyChannel[];
+  /** a notification not delivered by then is dropped (with a warning) */
+  notifyGiveUpMs: number;
 }
 
 export function defaultConfig(): Config {
@@ -106,7 +117,10 @@ export function defaultConfig(): Config {
       idleTimeoutMs: 300_000,
       codexForClaude: 'off',
       models: structuredClone(DEFAULT_MODEL_MAP),
+      notifyAfterMs: 15 * 60_000,
     },
+    notify: [],
+    notifyGiveUpMs: 3 * 86_400_000,
     providers: {
       anthropic: {
         apiBase: 'https://api.anthropic.com',

@@ -1,6 +1,6 @@
 import { parseDuration } from '../util/time.js';
 import { proxyProblem, show, urlProblem } from '../model/urls.js';
-import { defaultConfig, type Config } from './types.js';
+import { defaultConfig, type Config, type NotifyChannel } from './types.js';
 import { EFFORTS, type Effort, type ModelMap } from './models.js';
 
 /**
@@ -35,6 +35,7 @@ const TOP: Record<string, Rule> = {
   proxy_url: { kind: 'proxy', nullable: true, set: (c, v) => (c.proxyUrl = v) },
   proxy_pool_url: { kind: 'url', nullable: true, set: (c, v) => (c.proxyPoolUrl = v) },
   proxy_pool_interval: { kind: 'int', min: 1, set: (c, v) => (c.proxyPoolIntervalS = v) },
+  notify_give_up: { kind: 'duration', set: (c, v) => (c.notifyGiveUpMs = v) },
 };
 
 const PROVIDER_RULES: Record<string, Record<string, Rule>> = {
@@ -129,7 +130,47 @@ const SERVE_RULES: Record<string, Rule> = {
   headers_timeout: { kind: 'duration', set: (c, v) => (c.serve.headersTimeoutMs = v) },
   idle_timeout: { kind: 'duration', set: (c, v) => (c.serve.idleTimeoutMs = v) },
   codex_for_claude: { kind: 'string', choices: ['off', 'fallback', 'always'], set: (c, v) => (c.serve.codexForClaude = v) },
+  notify_after: { kind: 'duration', set: (c, v) => (c.serve.notifyAfterMs = v) },
 };
+
+const FORMATS = ['text', 'json', 'slack', 'discord'] as const;
+
+/** notify: a list of {webhook, format?, proxy?} or {command: [argv]}; each problem as its own dot-path. */
+export function validateNotify(doc: unknown, problems: string[]): NotifyChannel[] {
+  if (doc === null || doc === undefined) return [];
+  if (!Array.isArray(doc)) return problems.push('notify: expected a list of channels (- webhook: URL, or - command: [program, args…])'), [];
+  const out: NotifyChannel[] = [];
+  for (const [i, ch] of doc.entries()) {
+    const at = `notify[${i}]`;
+    if (!isObject(ch)) {
+      problems.push(`${at}: expected { webhook: URL, format: text|json|slack|discord } or { command: [program, args…] }`);
+      continue;
+    }
+    const before = problems.length;
+    if ('webhook' in ch && 'command' in ch) problems.push(`${at}: one of webhook or command, not both`);
+    else if ('webhook' in ch) {
+      for (const k of Object.keys(ch)) if (!['webhook', 'format', 'proxy'].includes(k)) problems.push(`${at}.${k}: unknown key`);
+      const url = typeof ch.webhook === 'string' ? ch.webhook : '';
+      const p = typeof ch.webhook !== 'string' ? `expected a URL, got ${show(ch.webhook)}` : urlProblem(url);
+      if (p) problems.push(`${at}.webhook: ${p}`);
+      const format = ch.format ?? 'text';
+      if (!FORMATS.includes(format as never)) problems.push(`${at}.format: expected ${FORMATS.join(', ')}, got ${show(format)}`);
+      let proxy: string | null = null;
+      if (ch.proxy !== undefined && ch.proxy !== null) {
+        const pp = typeof ch.proxy === 'string' ? proxyProblem(ch.proxy) : `expected a proxy URL, got ${show(ch.proxy)}`;
+        if (pp) problems.push(`${at}.proxy: ${pp}`);
+        else proxy = ch.proxy as string;
+      }
+      if (problems.length === before) out.push({ kind: 'webhook', url, format: format as (typeof FORMATS)[number], proxy });
+    } else if ('command' in ch) {
+      for (const k of Object.keys(ch)) if (k !== 'command') problems.push(`${at}.${k}: unknown key`);
+      const argv = ch.command;
+      if (!Array.isArray(argv) || !argv.length || !argv.every((a) => typeof a === 'string') || !(argv[0] as string).length) problems.push(`${at}.command: expected a list like [/usr/bin/mail, -s, "refresher on %h", me@example.net] (the program first; no shell)`);
+      else out.push({ kind: 'command', argv: argv as string[] });
+    } else problems.push(`${at}: expected a webhook or a command key`);
+  }
+  return out;
+}
 
 /** serve.models: {opus|sonnet|haiku: {model, effort}}; each problem as its own dot-path */
 function applyModels(doc: unknown, cfg: Config, problems: string[]): void {
@@ -164,9 +205,10 @@ export function validateConfig(doc: unknown): { config: Config; problems: string
   if (doc === null || doc === undefined) return { config: cfg, problems };
   if (!isObject(doc)) return { config: cfg, problems: ['(top level): expected a mapping of keys'] };
   for (const key of Object.keys(doc)) {
-    if (!(key in TOP) && key !== 'providers' && key !== 'serve') problems.push(`${key}: unknown key`);
+    if (!(key in TOP) && key !== 'providers' && key !== 'serve' && key !== 'notify') problems.push(`${key}: unknown key`);
   }
   applyRules(TOP, doc, '', cfg, problems);
+  cfg.notify = validateNotify(doc.notify, problems);
   const serve = doc.serve;
   if (serve !== undefined && serve !== null) {
     if (!isObject(serve)) problems.push('serve: expected a mapping');

@@ -10,6 +10,8 @@ import { cooldown } from './planner.js';
  */
 export interface Attention {
   account: string;
+  /** which of the reasons: a change of kind is news, a change of wording (a count) is not */
+  kind: 'recovery' | 'expired' | 'window' | 'setup-token' | 'failing';
   reason: string;
   /** the command or step that fixes it */
   fix: string;
@@ -30,17 +32,19 @@ export function attentionStartsAt(a: Account): number | null {
 }
 
 export function needsPerson(a: Account, cfg: Config, now: number): Attention | null {
-  const at = (reason: string, fix: string): Attention => ({ account: a.id, reason, fix });
+  const at = (kind: Attention['kind'], reason: string, fix: string): Attention => ({ account: a.id, kind, reason, fix });
   if (a.recovery) {
     return at(
+      'recovery',
       `its newest tokens were saved to ${a.recovery} because the account file could not be written`,
       `make the accounts directory writable; the next tick restores them (or copy "credentials" from that file)`,
     );
   }
-  if (a.status === 'expired') return at(`expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
+  if (a.status === 'expired') return at('expired', `expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
   if (a.paused || !a.autoRefresh) return null;
   if (a.window && a.window.method === windowMethodOf(a, cfg)) {
     return at(
+      'window',
       `the provider refused to start a usage window with the ${a.window.method} method (${a.window.reason})`,
       `read "Window starts" in the README, then: refresher account set ${a.id} --window-method claude-cli (or --window on to try the same way again)`,
     );
@@ -49,6 +53,7 @@ export function needsPerson(a: Account, cfg: Config, now: number): Attention | n
   if (starts !== null && starts <= now) {
     const exp = (a.credentials as { expiresAt: number }).expiresAt;
     return at(
+      'setup-token',
       `its setup token ${exp <= now ? 'expired' : 'expires'} at ${iso(exp)} and cannot be refreshed`,
       `claude setup-token, then: refresher account add anthropic --name ${a.id} --setup-token --force < token.json`,
     );
@@ -58,7 +63,7 @@ export function needsPerson(a: Account, cfg: Config, now: number): Attention | n
     const last = a.lastFailure ? `; last: ${a.lastFailure.reason}` : '';
     const exp = isOAuth(a) ? a.credentials.expiresAt : null;
     const warn = exp !== null ? `, token expires ${iso(exp)}` : '';
-    return at(`failed ${cool.failures} times in a row${last}${warn}`, `refresher refresh ${a.id}  (to try now; it is also retried by itself)`);
+    return at('failing', `failed ${cool.failures} times in a row${last}${warn}`, `refresher refresh ${a.id}  (to try now; it is also retried by itself)`);
   }
   return null;
 }

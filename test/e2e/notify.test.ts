@@ -1,0 +1,147 @@
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SIM_PATHS } from '../../src/sim/server.js';
+import { expectNoCanary } from '../support/canary.js';
+import { MIN, World } from '../support/fixtures.js';
+import { sleep } from '../support/hostile.js';
+import { Receiver } from '../support/receiver.js';
+
+const INVALID_GRANT = { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } };
+
+/** Notifications end to end: real ticks, a real HTTP receiver per webhook format, a command that writes a file. */
+describe('notifications', () => {
+  let w: World;
+  let rx: Receiver;
+  let outFile: string;
+  beforeEach(async () => {
+    rx = await new Receiver().start();
+    w = new World();
+    outFile = join(w.home.dir, '..', `notify-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
+  });
+  afterEach(async () => {
+    // the canary check covers every message sent, not only the output
+    for (const g of rx.got) expectNoCanary(g.body);
+    if (existsSync(outFile)) expectNoCanary(readFileSync(outFile, 'utf8'));
+    await rx.stop();
+    await w.stop();
+  });
+  const channels = (extra = '') =>
+    [
+      'notify:',
+      `  - webhook: ${rx.url}/ntfy/my-topic-secret`,
+      '    format: text',
+      `  - webhook: ${rx.url}/json`,
+      '    format: json',
+      `  - webhook: ${rx.url}/services/T0/B0/slack-secret`,
+      '    format: slack',
+      `  - webhook: ${rx.url}/api/webhooks/1/discord-secret`,
+      '    format: discord',
+      `  - command: [/bin/sh, -c, 'cat >> ${outFile}; printf "%s\\n" "$REFRESHER_EVENT" >> ${outFile}.events', 'refresher on %h']`,
+      extra,
+    ].join('\n');
+  const commandMessages = () => (existsSync(outFile) ? readFileSync(outFile, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const events = () => (existsSync(`${outFile}.events`) ? readFileSync(`${outFile}.events`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+
+  it('an account that fails with invalid_grant: one message per channel across three ticks, in each format; a recovery one more; remind_every a reminder', async () => {
+    await w.start(`request_delay_ms: 0\nremind_every: 3s\n${channels()}\n`);
+    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    w.sim.fault(SIM_PATHS.anthropicToken, INVALID_GRANT);
+    const t1 = await w.tick();
+    expect(t1.code).toBe(1);
+    expect(t1.doc.attention).toMatchObject([{ account: 'a1', kind: 'expired' }]); // after the run, not before
+    for (const t of [await w.tick(), await w.tick()]) expect(t.code).toBe(0);
+    for (const path of ['/ntfy/my-topic-secret', '/json', '/services/T0/B0/slack-secret', '/api/webhooks/1/discord-secret']) expect(rx.to(path)).toHaveLength(1);
+    const host = hostname();
+    const text = rx.to('/ntfy/my-topic-secret')[0]!;
+    expect(text.headers['content-type']).toMatch(/^text\/plain/);
+    expect(text.headers.title).toBe(`refresher on ${host}`);
+    expect(text.headers['user-agent']).toMatch(/^refresher\//);
+    expect(text.body).toMatch(new RegExp(`^refresher on ${host}: account a1 \\(anthropic\\) needs a person: expired \\(.*invalid_grant.*\\)\\.\\nTo fix it, run: refresher account add anthropic --login$`, 's'));
+    expect(JSON.parse(rx.to('/json')[0]!.body)).toMatchObject({ kind: 'needs-person', host, account: 'a1', provider: 'anthropic', fix: 'refresher account add anthropic --login', message: text.body });
+    expect(JSON.parse(rx.to('/services/T0/B0/slack-secret')[0]!.body)).toEqual({ text: text.body });
+    expect(JSON.parse(rx.to('/api/webhooks/1/discord-secret')[0]!.body)).toMatchObject({ content: text.body });
+    expect(commandMessages()).toHaveLength(2); // the message's two lines
+    expect(events()).toMatchObject([{ kind: 'needs-person', account: 'a1' }]);
+    // still true after remind_every: a reminder, once
+    await sleep(3100);
+    await w.tick();
+    await w.tick();
+    expect(rx.to('/json').map((g) => JSON.parse(g.body).kind)).toEqual(['needs-person', 'reminder']);
+    // a new login: recovered, once
+    w.anthropic('a1');
+    await w.tick();
+    await w.tick();
+    expect(rx.to('/json').map((g) => JSON.parse(g.body).kind)).toEqual(['needs-person', 'reminder', 'recovered']);
+    expect(rx.to('/ntfy/my-topic-secret').at(-1)!.body).toContain('account a1 (anthropic) is fine again');
+    expect(events().map((e) => e.kind)).toEqual(['needs-person', 'reminder', 'recovered']);
+    expectNoCanary(readFileSync(`${outFile}.events`, 'utf8'));
+  });
+
+  it('a receiver down for two ticks: both exit 1 and say why (the URL without its secret); the message arrives once, on the third', async () => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/ntfy/topic-secret-123\n`);
+    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    w.sim.fault(SIM_PATHS.anthropicToken, INVALID_GRANT);
+    rx.status = 503;
+    const t1 = await w.tick();
+    const t2 = await w.tick();
+    for (const t of [t1, t2]) {
+      expect(t.code).toBe(1);
+      expect(t.stderr).toMatch(/\[notify\] text webhook http:\/\/127\.0\.0\.1:\d+\/…: HTTP 503; the message is kept and tried again by the next run/);
+      expect(t.stderr).not.toContain('topic-secret-123');
+    }
+    rx.status = 200;
+    const t3 = await w.tick();
+    expect(t3.code).toBe(0);
+    expect(rx.got).toHaveLength(1);
+    expect(rx.got[0]!.body).toContain('account a1 (anthropic) needs a person');
+    await w.tick();
+    expect(rx.got).toHaveLength(1);
+    expect(readdirSync(join(w.home.dir, 'notify', 'queue')).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+
+  it('a receiver that hangs: the tick ends within timeout_ms and a margin, and one slow channel does not hold the others', async () => {
+    const fast = await new Receiver().start();
+    try {
+      await w.start(`request_delay_ms: 0\ntimeout_ms: 1500\nnotify:\n  - webhook: ${rx.url}/hang\n  - webhook: ${fast.url}/fast\n`);
+      w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+      w.sim.fault(SIM_PATHS.anthropicToken, INVALID_GRANT);
+      rx.hang = true;
+      const t = await w.tick();
+      expect(t.code).toBe(1);
+      expect(fast.got).toHaveLength(1);
+      // the deadline ended the hanging delivery (no time asserted: the failure line is the proof)
+      expect(t.stderr).toMatch(/\[notify\] text webhook http:\/\/127\.0\.0\.1:\d+\/…: .*(timed out|no answer|deadline).*kept and tried again/i);
+    } finally {
+      await fast.stop();
+    }
+  });
+
+  it('20 overlapping ticks on one home produce each notification once', async () => {
+    await w.start(`request_delay_ms: 0\n${channels()}\n`);
+    for (let i = 0; i < 5; i++) {
+      w.anthropic(`a${i}`, { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    }
+    w.sim.fault(SIM_PATHS.anthropicToken, { ...INVALID_GRANT, times: 5 });
+    await Promise.all(Array.from({ length: 20 }, () => w.tick()));
+    // the ones that found the outbox busy left their messages to the holder, or to a later tick
+    await w.tick();
+    const accounts = rx.to('/json').map((g) => JSON.parse(g.body)).filter((e) => e.kind === 'needs-person').map((e) => e.account).sort();
+    expect(accounts).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    for (const path of ['/ntfy/my-topic-secret', '/services/T0/B0/slack-secret', '/api/webhooks/1/discord-secret']) expect(rx.to(path)).toHaveLength(5);
+    expect(events()).toHaveLength(5);
+  });
+
+  it('a config with problems: the runs stop, and the channels it still names hear it once; fixed, they hear that too', async () => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/json\n    format: json\n`);
+    w.anthropic('a1');
+    const good = readFileSync(join(w.home.dir, 'config.yaml'), 'utf8');
+    w.home.writeConfig(good + 'max_failures: many\n');
+    for (let i = 0; i < 3; i++) expect((await w.tick()).code).toBe(2);
+    expect(rx.got.map((g) => JSON.parse(g.body))).toMatchObject([{ kind: 'run-problem', reason: expect.stringMatching(/config .* has 1 problem, so no account is maintained/) }]);
+    w.home.writeConfig(good);
+    await w.tick();
+    expect(rx.got.map((g) => JSON.parse(g.body).kind)).toEqual(['run-problem', 'run-recovered']);
+  });
+});
