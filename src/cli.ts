@@ -121,6 +121,18 @@ program
   });
 
 program
+  .command('notify')
+  .description('the notify channels in the config')
+  .command('test')
+  .description('send a test message to every notify channel now and print each result (exit 1 when one failed)')
+  .option('--json', 'print the results as JSON')
+  .addHelpText('after', examples(['refresher notify test']))
+  .action(async (opts, cmd: Command) => {
+    const { notifyTest } = await import('./commands/notify.js');
+    exitCode = await notifyTest(globals(cmd), opts);
+  });
+
+program
   .command('schedule')
   .description('print (or install) the systemd timer or the crontab line that runs `refresher tick`, and with --serve a service for `refresher serve`')
   .argument('<systemd|cron>', 'which scheduler')

@@ -177,6 +177,52 @@ async function networkChecks(accounts: readonly Account[], cfg: Config): Promise
   return out;
 }
 
+/** Where an executable named on a command line would be found, or null. */
+function executable(program: string): string | null {
+  const candidates = program.includes('/') ? [program] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, program));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+/** The notify channels: each one sane (a command that runs, a webhook whose host answers), and the queue. */
+async function notifyChecks(store: AccountStore, cfg: Config, offline: boolean): Promise<Check[]> {
+  if (!cfg.notify.length) {
+    return [pass('notify', 'no channels: a person hears of an account that needs them only through the tick\'s output (cron mail, the journal); see "Notifications" in the README')];
+  }
+  const { channelLabel } = await import('../notify/message.js');
+  const out: Check[] = [];
+  for (const ch of cfg.notify) {
+    const name = `notify ${channelLabel(ch)}`;
+    if (ch.kind === 'command') {
+      const found = executable(ch.argv[0]!);
+      out.push(found ? pass(name, `${found} is executable`) : fail(name, `${ch.argv[0]} is not an executable file${ch.argv[0]!.includes('/') ? '' : ' on PATH'}`, `install it, or give its full path in notify[].command; then: refresher notify test`));
+    } else if (!offline) {
+      // the origin only: a GET of the webhook's own URL could post, or show its secret path to a log
+      const { sendOnce } = await import('../net/http.js');
+      const { userAgent } = await import('../version.js');
+      try {
+        const res = await sendOnce({ method: 'GET', url: new URL(ch.url).origin + '/', headers: { 'user-agent': userAgent() } }, { timeoutMs: cfg.timeoutMs, proxy: ch.proxy ?? cfg.proxyUrl });
+        out.push(pass(name, `its host answers (HTTP ${res.status}); \`refresher notify test\` sends a real message`));
+      } catch (e) {
+        out.push(fail(name, `its host does not answer: ${(e as Error).message.split(ch.url).join(channelLabel(ch))}`, 'check the URL and this machine\'s network (or the proxy); then: refresher notify test'));
+      }
+    }
+  }
+  const { Outbox } = await import('../store/outbox.js');
+  const q = new Outbox(store).pending({ dropUnreadable: false });
+  const failed = q.filter((e) => e.attempts > 0);
+  if (failed.length) out.push(fail('notifications waiting', `${failed.length} could not be delivered yet (last: ${failed.at(-1)!.lastError})`, 'refresher notify test   (then the next tick delivers them)'));
+  else out.push(pass('notifications waiting', q.length ? `${q.length} queued, none failed` : 'none'));
+  return out;
+}
+
 export async function doctor(g: GlobalOptions, o: { json?: boolean; fix?: boolean; offline?: boolean }): Promise<number> {
   const home = resolveHome(g.home);
   const store = new AccountStore(home);
@@ -198,6 +244,7 @@ export async function doctor(g: GlobalOptions, o: { json?: boolean; fix?: boolea
     const accounts = store.loadAll().accounts.map((l) => l.account);
     checks.push(scheduleCheck(cfg), ...linkedChecks(accounts), ...claudeCheck(accounts, cfg));
     for (const x of attentionList(accounts, cfg, Date.now())) checks.push(fail(`${x.account} needs a person`, x.reason, x.fix));
+    checks.push(...(await notifyChecks(store, cfg, !!o.offline)));
     if (!o.offline) checks.push(...(await networkChecks(accounts, cfg)));
     return checks;
   };

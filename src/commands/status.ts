@@ -83,7 +83,8 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const pool = currentPoolProxy(store, cfg, now);
 
   if (format === 'prometheus') {
-    const text = prometheusText(accounts, cfg, [...attention.values()], loaded.problems.length, lastTick(store));
+    const { Outbox } = await import('../store/outbox.js');
+    const text = prometheusText(accounts, cfg, [...attention.values()], loaded.problems.length, lastTick(store), cfg.notify.length ? new Outbox(store).counts() : undefined);
     if (o.output) {
       // Atomic, so that node_exporter never reads half a file; 0644, as node_exporter runs as its own user.
       const { writeFileAtomic } = await import('../store/atomic.js');

@@ -24,7 +24,7 @@ function stateOf(a: Account, cfg: Config): (typeof STATES)[number] {
   return 'active';
 }
 
-export function prometheusText(accounts: readonly Account[], cfg: Config, attention: readonly Attention[], brokenFiles: number, last: LastTick | null): string {
+export function prometheusText(accounts: readonly Account[], cfg: Config, attention: readonly Attention[], brokenFiles: number, last: LastTick | null, notifications?: { pending: number; failed: number }): string {
   const families = new Map<string, { help: string; lines: string[] }>();
   const put = (name: string, help: string, labels: Record<string, string>, value: number | null | undefined) => {
     if (value === null || value === undefined || !Number.isFinite(value)) return;
@@ -62,6 +62,10 @@ export function prometheusText(accounts: readonly Account[], cfg: Config, attent
     }
   }
   put('refresher_account_file_errors', 'Account files that cannot be read.', {}, brokenFiles);
+  if (notifications) {
+    put('refresher_notifications_pending', 'Notifications queued, not yet delivered.', {}, notifications.pending);
+    put('refresher_notifications_failed', 'Queued notifications whose last delivery failed.', {}, notifications.failed);
+  }
   if (last) {
     put('refresher_last_tick_timestamp_seconds', 'When the last tick ended.', {}, last.at / 1000);
     put('refresher_last_tick_duration_seconds', 'How long the last tick took.', {}, last.durationMs / 1000);

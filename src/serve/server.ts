@@ -16,6 +16,7 @@ import { endToEnd, isLoopback, requestFacts, route, sendJson, sendUnavailable, s
 import { clientState, plainExchange, type AttemptResult, type ClientState, type Exchange, type Failure } from './exchange.js';
 import { claudeRequest, serveClaude } from './claude-on-codex.js';
 import { Recorder } from './recorder.js';
+import { watchCooling } from './watch.js';
 import { tunnel, type TunnelHost } from './tunnel.js';
 
 /**
@@ -49,6 +50,7 @@ export class ServeServer implements TunnelHost {
   private inFlight = 0;
   /** upgraded connections (WebSockets), which closing the server leaves open */
   private readonly tunnels = new Set<Duplex>();
+  private stopWatch: () => void = () => undefined;
 
   constructor(private readonly o: ServeOptions) {
     this.pool = new AccountPool(o.store);
@@ -80,12 +82,14 @@ export class ServeServer implements TunnelHost {
       this.server!.once('error', reject);
       this.server!.listen(this.o.port, this.o.host, resolve);
     });
+    this.stopWatch = watchCooling({ store: this.o.store, cfg: this.o.cfg, log: this.o.log, accounts: () => (this.pool.sync(), this.pool.all()), cooldownUntil: (a) => this.pool.cooldownUntil(a) });
     const addr = this.server.address() as AddressInfo;
     return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   }
 
   /** Stop accepting; let streams in flight finish for up to graceMs; write what was learned. */
   async close(graceMs = 10_000): Promise<void> {
+    this.stopWatch();
     const s = this.server;
     if (s) {
       s.close();

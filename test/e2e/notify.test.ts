@@ -1,11 +1,12 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { expectNoCanary } from '../support/canary.js';
-import { MIN, World } from '../support/fixtures.js';
-import { sleep } from '../support/hostile.js';
+import { MIN, startServe, World } from '../support/fixtures.js';
+import { sleep, until } from '../support/hostile.js';
+import { CODEX_RESPONSES_PATH } from '../../src/sim/codex-responses.js';
 import { Receiver } from '../support/receiver.js';
 
 const INVALID_GRANT = { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } };
@@ -91,6 +92,9 @@ describe('notifications', () => {
       expect(t.stderr).toMatch(/\[notify\] text webhook http:\/\/127\.0\.0\.1:\d+\/…: HTTP 503; the message is kept and tried again by the next run/);
       expect(t.stderr).not.toContain('topic-secret-123');
     }
+    const prom = await w.run(['status', '--format', 'prometheus']);
+    expect(prom.stdout).toContain('refresher_notifications_pending 1\n');
+    expect(prom.stdout).toContain('refresher_notifications_failed 1\n');
     rx.status = 200;
     const t3 = await w.tick();
     expect(t3.code).toBe(0);
@@ -143,5 +147,37 @@ describe('notifications', () => {
     w.home.writeConfig(good);
     await w.tick();
     expect(rx.got.map((g) => JSON.parse(g.body).kind)).toEqual(['run-problem', 'run-recovered']);
+  });
+
+  it('serve: every account of a provider cooling down longer than serve.notify_after is told once, through the same queue', async () => {
+    await w.start(`request_delay_ms: 0\nserve:\n  notify_after: 1s\nnotify:\n  - webhook: ${rx.url}/json\n    format: json\n`);
+    w.codex('c1');
+    w.codex('c2');
+    const resetsAt = Math.floor(Date.now() / 1000) + 3600;
+    w.sim.fault(CODEX_RESPONSES_PATH, { status: 429, times: 2, body: { error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', resets_at: resetsAt } } });
+    const s = await startServe(w);
+    try {
+      const res = await fetch(`${s.url}/codex/codex/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.5', input: [] }) });
+      expect(res.status).toBe(429);
+      await until(() => rx.got.length > 0, 10_000, 'the notification');
+      await sleep(1500);
+      expect(rx.got).toHaveLength(1);
+      expect(JSON.parse(rx.got[0]!.body)).toMatchObject({ kind: 'run-problem', reason: expect.stringMatching(/^every codex account \(2\) is cooling down, the first until /) });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('notify test: a test message to every channel, each result printed; exit 1 when one fails', async () => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/slack/secret-path\n    format: slack\n  - command: [/nonexistent/mailer]\n`);
+    const r = await w.run(['notify', 'test']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ok {6}slack webhook http:\/\/127\.0\.0\.1:\d+\/…$/m);
+    expect(r.stderr).toContain('failed  command /nonexistent/mailer: cannot run /nonexistent/mailer: not found');
+    expect(r.stdout + r.stderr).not.toContain('secret-path');
+    expect(JSON.parse(rx.got[0]!.body).text).toMatch(/a test message from `refresher notify test`/);
+    const d = await w.run(['doctor', '--offline', '--json']);
+    const checks = JSON.parse(d.stdout).checks;
+    expect(checks.find((c: any) => c.name === 'notify command /nonexistent/mailer')).toMatchObject({ ok: false, detail: '/nonexistent/mailer is not an executable file' });
   });
 });

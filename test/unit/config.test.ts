@@ -95,3 +95,31 @@ describe('serve.codex_for_claude and serve.models', () => {
     ]);
   });
 });
+
+describe('notify', () => {
+  it('reads webhooks (text by default) and commands, notify_give_up and serve.notify_after', () => {
+    const { config, problems } = validateConfig(
+      parse('notify:\n  - webhook: https://ntfy.example.net/topic\n  - webhook: https://hooks.slack.com/services/T/B/x\n    format: slack\n    proxy: socks5h://127.0.0.1:1080\n  - command: [/usr/bin/mail, -s, "refresher on %h", me@example.net]\nnotify_give_up: 2d\nserve:\n  notify_after: 30m\n'),
+    );
+    expect(problems).toEqual([]);
+    expect(config.notify).toEqual([
+      { kind: 'webhook', url: 'https://ntfy.example.net/topic', format: 'text', proxy: null },
+      { kind: 'webhook', url: 'https://hooks.slack.com/services/T/B/x', format: 'slack', proxy: 'socks5h://127.0.0.1:1080' },
+      { kind: 'command', argv: ['/usr/bin/mail', '-s', 'refresher on %h', 'me@example.net'] },
+    ]);
+    expect(config.notifyGiveUpMs).toBe(2 * 86_400_000);
+    expect(config.serve.notifyAfterMs).toBe(30 * 60_000);
+    expect(defaultConfig().notifyGiveUpMs).toBe(3 * 86_400_000);
+  });
+  it('reports every problem of every channel as a dot-path', () => {
+    const { problems } = validateConfig({ notify: [{ webhook: 'ftp://x', format: 'teams' }, { command: 'mail me' }, { webhook: 'https://a', command: ['x'] }, 'ntfy', { email: 'me' }] });
+    expect(problems).toEqual([
+      expect.stringMatching(/^notify\[0\]\.webhook: /),
+      'notify[0].format: expected text, json, slack, discord, got "teams"',
+      'notify[1].command: expected a list like [/usr/bin/mail, -s, "refresher on %h", me@example.net] (the program first; no shell)',
+      'notify[2]: one of webhook or command, not both',
+      'notify[3]: expected { webhook: URL, format: text|json|slack|discord } or { command: [program, args…] }',
+      'notify[4]: expected a webhook or a command key',
+    ]);
+  });
+});
