@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Config, NotifyChannel } from '../config/types.js';
-import { notifyTransitions, type NotifyEvent, type NotifyInput } from '../core/events.js';
+import { notifyTransitions, type NotifyEvent, type NotifyInput, type RunProblem } from '../core/events.js';
 import type { Logger } from '../log.js';
-import { channelKey, Outbox, type OutboxEntry } from '../store/outbox.js';
+import { channelKey, fallbackOutboxDir, Outbox, type OutboxEntry } from '../store/outbox.js';
 import type { AccountStore } from '../store/store.js';
 import { redact } from '../util/secrets.js';
 import { iso } from '../util/time.js';
@@ -32,8 +33,21 @@ export const host = () => hostname();
 export async function notifyRun(store: AccountStore, cfg: Config, log: Logger, input: NotifyInput, now: number): Promise<NotifyOutcome> {
   const out: NotifyOutcome = { delivered: 0, failures: [], pending: 0, nextAt: null, busy: false };
   if (!cfg.notify.length) return out;
-  const box = new Outbox(store);
-  const release = await box.lock();
+  let box = new Outbox(store);
+  let release;
+  try {
+    release = await box.lock();
+  } catch (e) {
+    // The home cannot take the outbox: tell a person that, from a place that can.
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    box = new Outbox(store, fallbackOutboxDir(store.home));
+    release = await box.lock();
+    log.warn(`[notify] ${join(store.home, 'notify')} cannot be written (${code}); notifications wait in ${box.dir} instead`);
+    if (input.problems?.scopes.includes('tick')) {
+      const home: RunProblem = { key: 'tick:home', reason: `the refresher home ${store.home} cannot be written (${code}), so rotated tokens and what was learned cannot be saved`, fix: `make ${store.home} writable by this user (refresher doctor)` };
+      input = { ...input, problems: { ...input.problems, list: [...input.problems.list, home] } };
+    }
+  }
   if (!release) return { ...out, busy: true, pending: box.counts().pending };
   try {
     const t = notifyTransitions(box.readState(), input, now, cfg.remindEveryMs, host());

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NotifyChannel } from '../config/types.js';
 import { emptyNotifyState, type NotifyEvent, type NotifyState } from '../core/events.js';
@@ -23,13 +24,21 @@ export interface OutboxEntry {
   lastError: string | null;
 }
 
+/**
+ * Where the outbox goes when the home cannot take it (read-only, full, owned by someone else): a directory of
+ * this user's under the system's temporary directory, one per home, so that a person still hears, once.
+ */
+export function fallbackOutboxDir(home: string): string {
+  return join(tmpdir(), `refresher-${process.getuid?.() ?? 'user'}`, createHash('sha256').update(home).digest('hex').slice(0, 16));
+}
+
 export const channelKey = (ch: NotifyChannel): string => createHash('sha256').update(JSON.stringify(ch)).digest('hex').slice(0, 12);
 
 export class Outbox {
   readonly dir: string;
   readonly queueDir: string;
-  constructor(store: AccountStore) {
-    this.dir = join(store.home, 'notify');
+  constructor(store: AccountStore, dir = join(store.home, 'notify')) {
+    this.dir = dir;
     this.queueDir = join(this.dir, 'queue');
   }
 

@@ -1,11 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
 import { expectNoCanary } from '../support/canary.js';
 import { MIN, startServe, World } from '../support/fixtures.js';
-import { sleep, until } from '../support/hostile.js';
+import { makeUnwritable, sleep, until } from '../support/hostile.js';
+import { fallbackOutboxDir } from '../../src/store/outbox.js';
 import { CODEX_RESPONSES_PATH } from '../../src/sim/codex-responses.js';
 import { Receiver } from '../support/receiver.js';
 
@@ -179,5 +180,27 @@ describe('notifications', () => {
     const d = await w.run(['doctor', '--offline', '--json']);
     const checks = JSON.parse(d.stdout).checks;
     expect(checks.find((c: any) => c.name === 'notify command /nonexistent/mailer')).toMatchObject({ ok: false, detail: '/nonexistent/mailer is not an executable file' });
+  });
+
+  it('a home that cannot be written: the person still hears it, once, from a directory of their own in the temporary directory', async (t) => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/json\n    format: json\n`);
+    w.anthropic('a1', { expiresIn: 5 * MIN });
+    const undoHome = makeUnwritable(w.home.dir);
+    const undoAccounts = makeUnwritable(w.home.accountsDir);
+    if (!undoHome || !undoAccounts) return t.skip('this machine cannot make a directory unwritable');
+    try {
+      const r1 = await w.tick();
+      const r2 = await w.tick();
+      expect(r1.code).toBe(1);
+      expect(r1.stderr).toMatch(/\[notify\] .*notify cannot be written \(E\w+\); notifications wait in /);
+      const kinds = rx.got.map((g) => JSON.parse(g.body)).map((e) => [e.kind, e.reason]);
+      expect(kinds).toContainEqual(['run-problem', expect.stringMatching(/^the refresher home .* cannot be written/)]);
+      expect(rx.got.filter((g) => JSON.parse(g.body).kind === 'run-problem')).toHaveLength(1);
+      expect(r2.stderr).not.toContain('TypeError');
+    } finally {
+      undoAccounts();
+      undoHome();
+      rmSync(fallbackOutboxDir(w.home.dir), { recursive: true, force: true });
+    }
   });
 });
