@@ -11,7 +11,8 @@ export async function readSecretText(o: { secretsFile?: string; prompt: string }
     try {
       return readFileSync(o.secretsFile, 'utf8');
     } catch (e) {
-      throw usageError(`--secrets-file ${o.secretsFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+      // the value is not shown: a secret given where its file belongs would be on screen (and in cron mail)
+      throw usageError(`--secrets-file: cannot read the file given (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a file that holds the secrets (the value given is not shown, as it may be a secret itself)`);
     }
   }
   if (process.stdin.isTTY) return readHidden(o.prompt);

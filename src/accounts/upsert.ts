@@ -27,6 +27,12 @@ export interface UpsertResult {
   source?: string;
 }
 
+/** What will not work for a codex account added without its account id (nor an id token to read it from). */
+export function missingCodexId(c: Candidate, id: string): string | null {
+  if (c.provider !== 'codex' || c.credentials.accountId) return null;
+  return `codex account ${id} has no accountId${c.credentials.idToken ? '' : ' and no idToken to read it from'}: its usage checks and serve's requests go without ChatGPT-Account-Id, which the backend refuses for workspace accounts, until a refresh brings an id token. Add account_id (and id_token) from the Codex CLI's auth.json to have it now`;
+}
+
 export function uniqueId(base: string, taken: ReadonlySet<string>): string {
   const b = base.slice(0, 60);
   if (!taken.has(b)) return b;
@@ -77,6 +83,12 @@ export async function upsert(store: AccountStore, existing: Account[], c: Candid
   }
   if (byName && !o.force) throw usageError(`account "${o.name}" already exists (${byName.provider}); pass --force to replace it, or choose another --name`);
 
+  // One token pair under two ids: both would be refreshed, and the second refresh would log the account out.
+  const holder = existing.find((a) => a.provider === c.provider && a.id !== o.name && sameSecret(a, c));
+  if (holder && !(o.force && holder === twin)) {
+    const what = c.provider === 'grok' ? 'sso cookie' : 'refresh token';
+    throw usageError(`this ${what} is already stored in account "${holder.id}": two accounts with it would both refresh it, and one of them would be logged out. Use --name ${holder.id} --force to replace that account's credentials`);
+  }
   const id = o.name ?? uniqueId(c.suggestedId, new Set(existing.map((a) => a.id)));
   const doc: RawAccount = {
     version: 1,
@@ -102,6 +114,11 @@ export async function upsert(store: AccountStore, existing: Account[], c: Candid
   }
   existing.push({ ...(doc as unknown as Account) });
   return result(id, byName ? 'updated' : 'added');
+}
+
+function sameSecret(a: Account, c: Candidate): boolean {
+  if (a.provider === 'grok') return !!c.credentials.sso && a.credentials.sso === c.credentials.sso;
+  return !!c.credentials.refreshToken && a.credentials.refreshToken === c.credentials.refreshToken;
 }
 
 async function locked<T>(store: AccountStore, id: string, fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { manualCandidate } from '../accounts/manual.js';
 import { readLine, readSecretText } from '../accounts/secret-input.js';
-import { upsert } from '../accounts/upsert.js';
+import { missingCodexId, upsert } from '../accounts/upsert.js';
 import { proxyProblem } from '../model/urls.js';
 import { PROVIDERS, type Provider } from '../model/types.js';
 import { EXIT_OK, usageError } from '../errors.js';
@@ -76,6 +76,8 @@ export async function accountAdd(g: GlobalOptions, providerArg: string, o: AddOp
       await release();
     }
   }
+  const missing = missingCodexId(candidate, result.id);
+  if (missing) log.warn(missing);
   const who = candidate.email ? ` (${candidate.email})` : '';
   log.info(`${result.action === 'added' ? 'added' : result.action === 'updated' ? 'updated' : 'already up to date:'} ${provider} account ${result.id}${who}`);
   if (o.json) printJson(result);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { detect } from '../accounts/formats.js';
-import { upsert, type UpsertResult } from '../accounts/upsert.js';
+import { missingCodexId, upsert, type UpsertResult } from '../accounts/upsert.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { MAX_FILE_BYTES } from '../store/store.js';
 import { registerSecret } from '../util/secrets.js';
@@ -78,6 +78,8 @@ export async function accountImport(g: GlobalOptions, o: ImportOptions): Promise
       try {
         const r = await upsert(store, existing, c, { link, dryRun: o.dryRun });
         results.push({ ...r, file, format: d.format });
+        const missing = missingCodexId(c, r.id);
+        if (missing && r.action === 'added') log.warn(missing);
       } catch (e) {
         errors.push({ file, error: (e as Error).message });
       }

@@ -98,7 +98,8 @@ export function defaultConfig(): Config {
     failureCooldownMs: 60 * 60_000,
     remindEveryMs: 24 * 60 * 60_000,
     tickBudgetMs: 10 * 60_000,
-    retryStatusCodes: [401, 429],
+    // 401 is not here: a dead token answers 401 every time (add it for an upstream whose 401s are flaky)
+    retryStatusCodes: [429],
     maxRetries: 3,
     requestDelayMs: 1000,
     concurrency: 4,

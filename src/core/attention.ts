@@ -18,9 +18,10 @@ export interface Attention {
 }
 
 function loginCommand(a: Account): string {
-  return a.provider === 'grok'
-    ? `refresher account add grok --name ${a.id} --force < cookies.txt`
-    : `refresher account add ${a.provider} --login`;
+  if (a.provider === 'grok') return `refresher account add grok --name ${a.id} --force < cookies.txt`;
+  // A linked account follows its CLI's own file: a new login there is picked up by an import (not a second account).
+  if (a.source) return `${a.provider === 'anthropic' ? 'claude /login' : 'codex login'}, then: refresher account import ${a.source.path}`;
+  return `refresher account add ${a.provider} --login --name ${a.id} --force`;
 }
 
 /** A setup token cannot be refreshed: its owner is reminded this long before it expires. */

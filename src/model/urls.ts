@@ -2,14 +2,16 @@
  * Checks of the URLs an account or the config may hold (proxies, endpoints), and the one way a value is
  * quoted in an error message. Shared by config and account-file validation.
  */
-import { redactUserinfo } from '../util/secrets.js';
+import { redactUrl, redactUserinfo } from '../util/secrets.js';
 
 export const PROXY_SCHEMES = ['http:', 'https:', 'socks5:', 'socks5h:'];
 
 /** A value as it is quoted in an error: JSON, cut to 60 characters, never with a URL's userinfo. */
 export function show(v: unknown): string {
   const s = JSON.stringify(v);
-  const text = redactUserinfo(s === undefined ? String(v) : s);
+  // the same redaction as every other URL we print: no password, no query value (a pool's key=…)
+  const raw = s === undefined ? String(v) : s;
+  const text = raw.includes('://') ? redactUrl(raw) : redactUserinfo(raw);
   return text.length > 60 ? text.slice(0, 57) + '...' : text;
 }
 

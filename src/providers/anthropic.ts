@@ -49,7 +49,8 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
       headers: json,
       body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: c.refreshToken, client_id: p.clientId }),
     },
-    { proxy: ctx.proxy, final: isPermanentTokenFailure },
+    // a token endpoint's 401 is an answer about the token, never worth asking again
+    { proxy: ctx.proxy, final: (r) => r.status === 401 || isPermanentTokenFailure(r) },
   );
   if (res.status !== 200) return tokenFailure(res);
   const body = parseJsonObject(res);

@@ -18,7 +18,8 @@ async function token(ctx: ProviderContext): Promise<Outcome> {
       headers: json,
       body: JSON.stringify({ client_id: p.clientId, grant_type: 'refresh_token', refresh_token: c.refreshToken }),
     },
-    { proxy: ctx.proxy, final: isPermanentTokenFailure },
+    // a token endpoint's 401 is an answer about the token, never worth asking again
+    { proxy: ctx.proxy, final: (r) => r.status === 401 || isPermanentTokenFailure(r) },
   );
   if (res.status !== 200) return tokenFailure(res);
   const body = parseJsonObject(res);

@@ -2,7 +2,8 @@ import type { HttpResponse } from '../net/http.js';
 import { redact } from '../util/secrets.js';
 import type { Outcome } from './types.js';
 
-export const NEEDS_LOGIN = 'needs login: run `refresher account add --login`';
+// the command that fixes it comes with the attention entry (it depends on how the account was added)
+export const NEEDS_LOGIN = 'needs a new login';
 
 export function parseJsonObject(res: HttpResponse): Record<string, any> | null {
   try {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, AccountPatch } from '../model/types.js';
@@ -201,6 +202,9 @@ export class AccountStore {
         if (n === 0) break;
         off += n;
       }
+      // A byte that is not UTF-8 would come back as U+FFFD on the next write: the file could not be given back
+      // as it was, so it is not taken at all.
+      if (!isUtf8(buf.subarray(0, off))) return problem(null, 'holds bytes that are not UTF-8; refresher leaves it byte for byte (the others are still served). Re-save it as UTF-8, or remove it and add the account again');
       text = buf.toString('utf8', 0, off);
     } finally {
       closeSync(fd);

@@ -184,7 +184,10 @@ describe('account import', () => {
   it('an expired account comes back when the official CLI logged in again and the file is re-imported', async () => {
     const cc = claudeCodeFile(Date.now() + HOUR);
     await run('account', 'import');
-    w.home.writeAccount({ ...w.home.read('claude-code'), status: 'expired', lastFailure: { at: Date.now(), reason: 'needs login' } });
+    w.home.writeAccount({ ...w.home.read('claude-code'), status: 'expired', lastFailure: { at: Date.now(), reason: 'needs a new login' } });
+    // the fix offered is the one the README gives for a linked account, not a second account
+    const st = await runCli(w.args('status'));
+    expect(st.stdout).toContain(`run: claude /login, then: refresher account import ${cc.file}`);
     const fresh = w.sim.state.addOAuth('anthropic', 'cc@example.com', Date.now());
     w.secrets.push(fresh.accessToken, fresh.refreshToken);
     const doc = JSON.parse(readFileSync(cc.file, 'utf8'));

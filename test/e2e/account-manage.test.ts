@@ -51,6 +51,20 @@ describe('account add (manual), set, list, remove', () => {
     expect(bad.stderr).not.toContain('secret-looking-value');
     expect((await run(['account', 'add', 'codex', '--name', 'x'], '')).code).toBe(2);
     expect((await run(['account', 'add', 'mistral', '--name', 'x'], '{}')).stderr).toContain('unknown provider "mistral"');
+    // a codex account without its account id is accepted, with what will not work said
+    const cx = await run(['account', 'add', 'codex', '--name', 'cx'], JSON.stringify({ accessToken: 'eyJhbGciOiJub25lIn0.e30.', refreshToken: 'rt_placeholder_cx_000000000000', expiresAt: Date.now() + HOUR }));
+    expect(cx.code).toBe(0);
+    expect(cx.stderr).toMatch(/warning: codex account cx has no accountId and no idToken to read it from: .*ChatGPT-Account-Id/);
+    // a secret given where its file belongs is never printed back
+    const given = await run(['account', 'add', 'grok', '--name', 'g9', '--secrets-file', 'sso=abcdefghijklmnopqrstuvwxyz0123456789']);
+    expect(given.code).toBe(2);
+    expect(given.stderr).toContain('--secrets-file: cannot read the file given (ENOENT)');
+    expect(given.stderr).not.toContain('abcdefghijkl');
+    // the same token pair under a second id is refused, naming the account that holds it
+    const twice = await run(['account', 'add', 'anthropic', '--name', 'work-2', '--secrets-file', file]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('this refresh token is already stored in account "work"');
+    expect(existsSync(w.home.file('work-2'))).toBe(false);
   });
 
   it('set validates every value, exits 2 listing the problems, and applies good ones', async () => {

@@ -60,8 +60,8 @@ describe('notifications', () => {
     expect(text.headers['content-type']).toMatch(/^text\/plain/);
     expect(text.headers.title).toBe(`refresher on ${host}`);
     expect(text.headers['user-agent']).toMatch(/^refresher\//);
-    expect(text.body).toMatch(new RegExp(`^refresher on ${host}: account a1 \\(anthropic\\) needs a person: expired \\(.*invalid_grant.*\\)\\.\\nTo fix it, run: refresher account add anthropic --login$`, 's'));
-    expect(JSON.parse(rx.to('/json')[0]!.body)).toMatchObject({ kind: 'needs-person', host, account: 'a1', provider: 'anthropic', fix: 'refresher account add anthropic --login', message: text.body });
+    expect(text.body).toMatch(new RegExp(`^refresher on ${host}: account a1 \\(anthropic\\) needs a person: expired \\(.*invalid_grant.*\\)\\.\\nTo fix it, run: refresher account add anthropic --login --name a1 --force$`, 's'));
+    expect(JSON.parse(rx.to('/json')[0]!.body)).toMatchObject({ kind: 'needs-person', host, account: 'a1', provider: 'anthropic', fix: 'refresher account add anthropic --login --name a1 --force', message: text.body });
     expect(JSON.parse(rx.to('/services/T0/B0/slack-secret')[0]!.body)).toEqual({ text: text.body });
     expect(JSON.parse(rx.to('/api/webhooks/1/discord-secret')[0]!.body)).toMatchObject({ content: text.body });
     expect(commandMessages()).toHaveLength(2); // the message's two lines

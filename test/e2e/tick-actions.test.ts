@@ -114,7 +114,7 @@ describe('tick: actions', () => {
     w.sim.fault(SIM_PATHS.codexToken, { status: 401, body: { error: { code: 'refresh_token_reused' } } });
     const r = await tick();
     expect(r.code).toBe(1);
-    expect(w.home.read('cx')).toMatchObject({ status: 'expired', lastFailure: { reason: expect.stringContaining('needs login: run `refresher account add --login`') } });
+    expect(w.home.read('cx')).toMatchObject({ status: 'expired', lastFailure: { reason: expect.stringContaining('needs a new login') } });
   });
 
   for (const swapped of [false, true]) {

@@ -52,7 +52,7 @@ describe('tick: outcomes', () => {
     expect(r1.doc.skipped).toEqual([{ account: 'a1', reason: 'window: skipped because token failed' }]);
     const doc = w.home.read('a1');
     expect(doc.status).toBe('expired');
-    expect(doc.lastFailure.reason).toContain('needs login: run `refresher account add --login`');
+    expect(doc.lastFailure.reason).toContain('needs a new login');
     expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1); // a consumed token is never retried
     const r2 = await tick();
     expect(r2.code).toBe(0);
@@ -60,6 +60,14 @@ describe('tick: outcomes', () => {
     expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
     const st = await runCli(w.args('status'));
     expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
+  });
+
+  it('a 401 is not retried by default: a dead token answers 401 every time', async () => {
+    w.anthropic('a', { fields: { quota: null, credentials: { accessToken: 'sk-ant-oat01-dead-dead-dead-dead', refreshToken: 'sk-ant-ort01-dead-dead-dead-dead', expiresAt: Date.now() + 6 * 3_600_000 } } });
+    const r = await tick();
+    expect(r.code).toBe(1);
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicUsage).map((s) => s.status)).toEqual([401]);
+    expect(r.stderr).not.toMatch(/retry 1 in/);
   });
 
   it('retries a 429 after Retry-After, then succeeds', async () => {

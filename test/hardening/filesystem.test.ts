@@ -103,6 +103,21 @@ describe('hardening: the file system', () => {
     expect(JSON.parse(s.stdout).map((x: any) => x.status)).toEqual(['active', 'error', 'error']);
   });
 
+  it('an account file with bytes that are not UTF-8 is left byte for byte, by tick and by account set; the others are served', async () => {
+    w.grok('g', { fields: { quota: null } });
+    const good = JSON.stringify({ version: 1, id: 'latin', provider: 'grok', label: 'caf\u00e9', credentials: { sso: 'eyJ' + 'x'.repeat(30) }, quota: null });
+    // the label written in Latin-1 by another tool: one byte 0xe9 where UTF-8 has two
+    const bytes = Buffer.from(good.replace('caf\u00e9', 'caf\u00e9'), 'latin1');
+    w.home.writeRaw('latin', bytes);
+    const r = await w.tick();
+    expect(r.code).toBe(1);
+    expect(r.doc.errors.map((e: any) => e.error).join('\n')).toMatch(/latin\.json: holds bytes that are not UTF-8; refresher leaves it byte for byte/);
+    expect(r.doc.actions).toMatchObject([{ account: 'g', action: 'quota', ok: true }]);
+    const set = await w.run(['account', 'set', 'latin', '--label', 'x']);
+    expect(set.code).not.toBe(0);
+    expect(w.home.bytes('latin').equals(bytes)).toBe(true);
+  });
+
   it('a missing home, a home that is a file, and accounts/ that is a file: exit 2, naming the path', async () => {
     const missing = join(w.home.dir, 'nope');
     for (const args of [['tick'], ['status'], ['tick', '--json']]) {

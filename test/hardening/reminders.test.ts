@@ -17,8 +17,8 @@ describe('hardening: reminders', () => {
     w.sim.state.refresh('anthropic', c.refreshToken, Date.now()); // someone else spent it: our copy is dead
     const first = await w.tick();
     expect(first.code).toBe(1);
-    expect(first.stderr).toContain('needs login');
-    expect(first.stderr).toMatch(/warning: \[tick\] 1 account needs a person: a1 \(expired \(needs login.*\); run: refresher account add anthropic --login\)/);
+    expect(first.stderr).toContain('needs a new login');
+    expect(first.stderr).toMatch(/warning: \[tick\] 1 account needs a person: a1 \(expired \(needs a new login.*\); run: refresher account add anthropic --login --name a1 --force\)/);
     // the cron path: nothing to do, and the person was told a moment ago
     const quiet = await w.run(['tick']);
     expect(quiet).toMatchObject({ code: 0, stderr: '' });
@@ -30,14 +30,14 @@ describe('hardening: reminders', () => {
     const s = await w.run(['status']);
     expect(s.code).toBe(1);
     expect(s.stdout).toContain('1 account needs a person:\n  a1: expired');
-    expect(s.stdout).toContain('    run: refresher account add anthropic --login');
+    expect(s.stdout).toContain('    run: refresher account add anthropic --login --name a1 --force');
     expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
   });
 
   it('a dry run neither prints the reminder as sent nor delays the real one', async () => {
     w.anthropic('a1', { fields: { status: 'expired' } });
     const dry = await w.run(['tick', '--dry-run']);
-    expect(dry.stderr).toContain('[tick] needs a person: a1: expired; run: refresher account add anthropic --login');
+    expect(dry.stderr).toContain('[tick] needs a person: a1: expired; run: refresher account add anthropic --login --name a1 --force');
     const real = await w.run(['tick']);
     expect(real.stderr).toMatch(/warning: \[tick\] 1 account needs a person: a1/);
   });

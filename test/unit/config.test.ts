@@ -123,3 +123,12 @@ describe('notify', () => {
     ]);
   });
 });
+
+describe('secrets in config errors', () => {
+  it('a proxy pool URL refused for its scheme shows key=***, as every other message does', () => {
+    const { problems } = validateConfig({ proxy_pool_url: 'ftp://pool.example/get?key=SECRETKEY123456' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('key=***');
+    expect(problems[0]).not.toContain('SECRETKEY123456');
+  });
+});
