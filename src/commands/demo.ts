@@ -19,7 +19,13 @@ export async function demo(o: { keep?: boolean }): Promise<number> {
   const sim = new Simulator();
   await sim.start();
   const home = mkdtempSync(join(tmpdir(), 'refresher-demo-'));
-  const out = (s: string) => process.stdout.write(s + '\n');
+  // `refresher demo | head -1`: a reader that left is not a failure, and the temporary home still goes
+  let readerGone = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    readerGone = true;
+  });
+  const out = (s: string) => void (readerGone || process.stdout.write(s + '\n'));
   try {
     writeFileSync(join(home, 'config.yaml'), sim.configYaml('request_delay_ms: 0\n'), { mode: 0o600 });
     const store = new AccountStore(home);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
@@ -47,15 +47,17 @@ export function period(every: string): { minutes: number; calendar: string; cron
 const unitFile = (sections: [string, string[]][]) => sections.map(([name, lines]) => [`[${name}]`, ...lines, ''].join('\n')).join('\n');
 
 /** What the services share: after the network, REFRESHER_HOME, node and this script by absolute path. */
-const serviceOf = (what: string, home: string, command: string, type: string, more: string[]): [string, string[]][] => [
-  ['Unit', [`Description=refresher ${command}: ${what}`, 'After=network-online.target', 'Wants=network-online.target']],
-  ['Service', [`Type=${type}`, `Environment=REFRESHER_HOME=${home}`, `ExecStart=${process.execPath} ${SCRIPT} ${command}`, ...more]],
+// A system unit runs as the user who made it (not root on that user's home); a user manager has no
+// network-online.target, so user units do not ask for it.
+const serviceOf = (what: string, home: string, command: string, type: string, more: string[], user: boolean): [string, string[]][] => [
+  ['Unit', [`Description=refresher ${command}: ${what}`, ...(user ? [] : ['After=network-online.target', 'Wants=network-online.target'])]],
+  ['Service', [`Type=${type}`, ...(user ? [] : [`User=${userInfo().username}`]), `Environment=REFRESHER_HOME=${home}`, `ExecStart=${process.execPath} ${SCRIPT} ${command}`, ...more]],
 ];
 
-export function systemdUnits(home: string, every: string): { name: string; text: string }[] {
+export function systemdUnits(home: string, every: string, user: boolean): { name: string; text: string }[] {
   const p = period(every);
   // tick finishes what is in flight on SIGTERM; give it the time its budget allows.
-  const service = serviceOf('keep LLM subscription accounts usable', home, 'tick', 'oneshot', ['TimeoutStopSec=60']);
+  const service = serviceOf('keep LLM subscription accounts usable', home, 'tick', 'oneshot', ['TimeoutStopSec=60'], user);
   const timer: [string, string[]][] = [
     ['Unit', [`Description=Run refresher tick every ${every}`]],
     // Missed runs (the machine was off or asleep) run at once on the next boot or wake.
@@ -71,7 +73,7 @@ export function systemdUnits(home: string, every: string): { name: string; text:
 /** A service that keeps `refresher serve` running: restarted if it fails, given the time to finish its streams. */
 export function serveUnit(home: string, user: boolean): { name: string; text: string } {
   // serve lets the streams in flight finish for up to 10 s after SIGTERM, then writes what it learned.
-  const service = serviceOf('a local proxy over the LLM subscription accounts', home, 'serve', 'simple', ['Restart=on-failure', 'RestartSec=5', 'TimeoutStopSec=20']);
+  const service = serviceOf('a local proxy over the LLM subscription accounts', home, 'serve', 'simple', ['Restart=on-failure', 'RestartSec=5', 'TimeoutStopSec=20'], user);
   return { name: 'refresher-serve.service', text: unitFile([...service, ['Install', [`WantedBy=${user ? 'default.target' : 'multi-user.target'}`]]]) };
 }
 
@@ -101,7 +103,7 @@ export async function schedule(g: GlobalOptions, kind: string, o: ScheduleOption
   const every = o.every ?? '1m';
   const out = (s: string) => process.stdout.write(s + '\n');
   if (kind === 'systemd') {
-    const units = [...systemdUnits(home, every), ...(o.serve ? [serveUnit(home, !!o.user)] : [])];
+    const units = [...systemdUnits(home, every, !!o.user), ...(o.serve ? [serveUnit(home, !!o.user)] : [])];
     const enable = o.serve ? 'refresher-tick.timer refresher-serve.service' : 'refresher-tick.timer';
     const dir = o.dir ?? (o.user ? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'systemd', 'user') : '/etc/systemd/system');
     const ctl = o.user ? 'systemctl --user' : 'systemctl';

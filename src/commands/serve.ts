@@ -46,7 +46,7 @@ export async function serve(g: GlobalOptions, o: ServeCliOptions): Promise<numbe
   const { ServeServer } = await import('../serve/server.js');
   const server = new ServeServer({ store, cfg, log, host, port, keys });
   const url = await server.listen();
-  log.warn(`[serve] listening on ${url} (${keys.length ? `${keys.length} client key(s)` : 'loopback only, no client keys'}); point the clients here with \`refresher connect claude\` and \`refresher connect codex\``);
+  log.info(`[serve] listening on ${url} (${keys.length ? `${keys.length} client key(s)` : 'loopback only, no client keys'}); point the clients here with \`refresher connect claude\` and \`refresher connect codex\``);
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
       log.warn(`[serve] ${sig}: no new requests; finishing the ones in flight (up to 10 s)`);

@@ -124,7 +124,9 @@ export class ServeServer implements TunnelHost {
       const path = (req.url ?? '/').split('?')[0];
       // What really happened: a client that left is not a 200 (its status line may never have been written).
       const outcome = res.writableFinished ? String(res.statusCode) : res.headersSent ? `${res.statusCode} client gone mid-answer` : 'client gone before the answer';
-      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${outcome} ${Date.now() - started}ms ${bytes}B${via}`);
+      // an answer serve made itself (health, refusals) was not counted as it streamed: its length was set
+      const size = bytes || (res.writableFinished ? Number(res.getHeader('content-length') ?? 0) : 0);
+      this.o.log.info(`[serve] ${req.method} ${path} ${accountId} ${outcome} ${Date.now() - started}ms ${size}B${via}`);
     });
     try {
       const url = req.url ?? '/';

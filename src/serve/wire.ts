@@ -142,8 +142,11 @@ export function sendUnavailable(provider: Provider, res: ServerResponse, u: Unav
       : provider === 'codex'
         ? { error: { type: 'usage_limit_reached', message, resets_in_seconds: secs } }
         : { code: 8, message };
+  const text = JSON.stringify(body);
+  // set apart from writeHead so that the log line can read it back (getHeader does not see writeHead's headers)
+  res.setHeader('content-length', Buffer.byteLength(text));
   res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(secs) });
-  res.end(JSON.stringify(body));
+  res.end(text);
 }
 
 const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 409: 'invalid_request_error' };
@@ -160,8 +163,10 @@ export function synthetic(status: number, provider: Provider, message: string): 
 }
 
 export function sendJson(res: ServerResponse, status: number, doc: unknown): void {
+  const text = JSON.stringify(doc);
+  res.setHeader('content-length', Buffer.byteLength(text));
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(doc));
+  res.end(text);
 }
 
 export const isLoopback = (addr: string | undefined) => !!addr && (addr === '::1' || addr.startsWith('127.') || addr === '::ffff:127.0.0.1');

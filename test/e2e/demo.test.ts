@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { runCli } from '../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, runCli } from '../support/cli.js';
 
 describe('refresher demo', () => {
   it('runs a real tick against the simulator and cleans up', async () => {
@@ -17,5 +20,18 @@ describe('refresher demo', () => {
     expect(after).toMatch(/work-max\s+anthropic\s+active\s+in 7h59m\s+in 4h59m/);
     const home = /temporary home (\S+)/.exec(r.stdout)![1]!;
     expect(existsSync(home)).toBe(false);
+  });
+
+  it('piped into head -1: exit 0, no stack trace, and the temporary home is gone', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'refresher-demo-pipe-'));
+    try {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" demo | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^refresher demo: simulator at /);
+      expect(r.stderr).not.toContain('EPIPE');
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, parseJson, runCli, startCli, waitForStderr } from '../support/cli.js';
@@ -38,9 +38,16 @@ describe('operations', () => {
     expect(printed.stdout).toContain(`ExecStart=${process.execPath} ${BIN} tick`);
     expect(printed.stdout).toMatch(/# refresher-tick\.timer\n[\s\S]*OnCalendar=\*-\*-\* \*:00\/5:00\nPersistent=true\nRandomizedDelaySec=10/);
     expect(printed.stdout).toContain('loginctl enable-linger');
+    // a user manager has no network-online.target, and a user unit has no User=
+    expect(printed.stdout).not.toContain('network-online.target');
+    expect(printed.stdout).not.toContain('User=');
     const dir = join(scratch, 'units');
     const first = await runCli(w.args('schedule', 'systemd', '--install', '--dir', dir));
     expect(first.stdout).toContain(`written: ${dir}/refresher-tick.service`);
+    // a system unit runs as the user who made it, not as root on that user's home
+    const system = readFileSync(join(dir, 'refresher-tick.service'), 'utf8');
+    expect(system).toContain(`\nUser=${userInfo().username}\n`);
+    expect(system).toContain('After=network-online.target');
     if (has('systemd-analyze')) {
       const v = spawnSync('systemd-analyze', ['verify', join(dir, 'refresher-tick.service'), join(dir, 'refresher-tick.timer')], { encoding: 'utf8' });
       expect(v.status, v.stderr).toBe(0);

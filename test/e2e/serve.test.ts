@@ -57,6 +57,9 @@ describe('refresher serve', () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/\[serve\] POST \/v1\/messages a1 200 \d+ms \d+B/);
       expect(r.stderr).not.toContain('client-key-that-must-not-travel');
+      // serve's own answers are logged with their size, and its start-up line is not a warning
+      expect(r.stderr).toMatch(/\[serve\] GET \/health - 200 \d+ms [1-9]\d*B/);
+      expect(r.stderr).not.toMatch(/warning: \[serve\] listening on/);
     }
   });
 
