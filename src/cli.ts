@@ -15,12 +15,15 @@ const program = new Command('refresher')
   .option('--home <dir>', 'home directory (default: $REFRESHER_HOME, $XDG_DATA_HOME/refresher, ~/.local/share/refresher)')
   .option('--config <file>', 'config file (default: <home>/config.yaml; optional)')
   .option('--quiet', 'print only warnings and errors')
-  .showHelpAfterError()
+  // one style for every error: `refresher: …`, then where the usage is, not 30 lines of it
+  .showHelpAfterError('(run it with --help for its usage)')
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'refresher: ')) })
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride();
 
 const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-const nowOption = () => new Option('--now <time>', 'pretend it is this time (ISO 8601 or epoch ms)');
+const nowOption = () => new Option('--now <time>', 'pretend it is this time (ISO 8601 or epoch ms); for looking only (tick: with --dry-run)');
 
 let exitCode = 0;
 
@@ -76,7 +79,7 @@ program
   .command('demo')
   .description('see it work with no real account: a local simulator, a temporary home, a real tick')
   .option('--keep', 'keep the home and the simulator running until Ctrl-C, to try more commands against it')
-  .addHelpText('after', examples(['refresher demo']))
+  .addHelpText('after', examples(['refresher demo', 'refresher demo --keep']))
   .action(async (opts) => {
     const { demo } = await import('./commands/demo.js');
     exitCode = await demo(opts);
@@ -173,7 +176,16 @@ account
       'refresher account add codex --login --no-browser',
       'refresher account add grok --name grok-1 < sso.txt',
       'refresher account add anthropic --name work --secrets-file tokens.json',
-    ]),
+      'claude setup-token | refresher account add anthropic --name ci --setup-token',
+    ]) +
+      `
+What goes on stdin (or in --secrets-file), never on the command line:
+  anthropic  JSON {"accessToken", "refreshToken", "expiresAt": <epoch ms>, "email"?}
+             (or, with --setup-token, the token alone as \`claude setup-token\` prints it)
+  codex      JSON {"accessToken", "refreshToken", "idToken", "accountId", "expiresAt"?} (snake_case works too)
+  grok       a cookie line "sso=…; sso-rw=…", JSON {"sso", "ssoRw"}, or the bare sso value
+To bring in the logins of Claude Code and the Codex CLI, use \`refresher account import\` instead.
+`,
   )
   .action(async (provider: string, opts, cmd: Command) => {
     const { accountAdd } = await import('./commands/account-add.js');

@@ -27,7 +27,13 @@ export function manualCandidate(provider: Provider, text: string, id: string, o:
     const h = ssoHash(cookies.sso);
     return { provider, format: 'manual', identity: `grok:sso:${h}`, suggestedId: id, email: null, label: null, credentials: cookies, state: {}, link: null };
   }
-  if (!obj) throw usageError(`${provider} needs JSON {"accessToken": "…", "refreshToken": "…", "expiresAt": <epoch ms>}`);
+  // `claude setup-token` prints the token alone: taken as it is with --setup-token
+  const bare = !obj && /^\S+$/.test(trimmed);
+  if (provider === 'anthropic' && bare && o.setupToken) obj = { accessToken: trimmed };
+  if (!obj && provider === 'anthropic' && bare && trimmed.startsWith('sk-ant-oat')) {
+    throw usageError('this looks like a token alone, as `claude setup-token` prints it: add it with --setup-token (a setup token lasts about a year and cannot be refreshed)');
+  }
+  if (!obj) throw usageError(`${provider} needs JSON {"accessToken": "…", "refreshToken": "…", "expiresAt": <epoch ms>}${provider === 'anthropic' ? ', or a token alone with --setup-token' : ''}`);
   const pick = (...keys: string[]) => keys.map((k) => obj![k]).find((v) => typeof v === 'string' && v.length > 0) as string | undefined;
   const accessToken = pick('accessToken', 'access_token') ?? '';
   const refreshToken = pick('refreshToken', 'refresh_token') ?? '';
