@@ -224,7 +224,7 @@ account
   .option('--paused <on|off>', 'pause the account')
   .option('--proxy <url|direct|default>', 'the account proxy; direct = none; default = the config')
   .option('--endpoint <url|default>', 'a custom API base URL; default = providers.<provider>.api_base')
-  .option('--priority <n>', 'higher is handled first')
+  .option('--priority <n>', 'lower is first, by tick and by serve (1 before 2; default 0)')
   .option('--label <text>', 'a label for people ("" clears it)')
   .option('--last-used <now|time>', 'record a use made outside refresher (quota is refreshed an hour after the last use)')
   .option('--window <on>', 'anthropic: start usage windows again after the provider refused one')

@@ -139,9 +139,9 @@ export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
   return { id: a.id, actions, skip: null, next, dueAt: soonest ? soonest.dueAt : null };
 }
 
-/** Higher priority first, then by id, so output and order of work are stable. */
+/** Lower priority value first (1 before 2, as serve chooses), then by id, so output and order of work are stable. */
 export function byPriority(a: Account, b: Account): number {
-  return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 export function planTick(accounts: readonly Account[], cfg: Config, now: number): Plan {

@@ -64,14 +64,15 @@ export interface RunOptions {
 }
 
 /** The new state of an account after an outcome. */
-export function outcomePatch(a: Account, o: Outcome, at: number): AccountPatch | null {
+/** `counted`: a failure of this run was counted already (failures count per run, not per action). */
+export function outcomePatch(a: Account, o: Outcome, at: number, counted = false): AccountPatch | null {
   switch (o.kind) {
     case 'ok':
       return { ...o.patch, status: 'active', failedCount: 0, lastFailure: null, lastRefreshAt: at };
     case 'permanent':
       return { ...o.patch, status: 'expired', lastFailure: { at, reason: o.reason } };
     case 'transient':
-      return { ...o.patch, failedCount: a.failedCount + 1, lastFailure: { at, reason: o.reason } };
+      return { ...o.patch, failedCount: counted ? a.failedCount : a.failedCount + 1, lastFailure: { at, reason: o.reason } };
     case 'refused':
       return o.patch;
     case 'network':
@@ -264,6 +265,7 @@ export class Runner {
   private async runActions(loaded: LoadedAccount, actions: PlannedAction[], forced: boolean, lease: Release): Promise<void> {
     const { store, log } = this.o;
     let current = loaded;
+    let counted = false;
     for (let i = 0; i < actions.length; i++) {
       const planned = actions[i]!;
       if (planned.action === 'token' && current.account.source) {
@@ -291,7 +293,8 @@ export class Runner {
       }
       let outcome = await this.attempt(account, planned.action);
       if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
-      const patch = outcomePatch(account, outcome, this.o.now());
+      const patch = outcomePatch(account, outcome, this.o.now(), counted);
+      if (outcome.kind === 'transient') counted = true;
       const report: ActionReport = { ...planned, ok: outcome.kind === 'ok', durationMs: 0 };
       if (patch) {
         const rotated = spends && outcome.kind === 'ok';

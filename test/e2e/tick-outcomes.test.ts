@@ -62,6 +62,16 @@ describe('tick: outcomes', () => {
     expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
   });
 
+  it('failures count per run, not per action: two failed actions in one tick are one failure', async () => {
+    w.anthropic('a', { fields: { rateLimitReset: null, quota: null } });
+    w.sim.fault(SIM_PATHS.messages, { status: 500, times: 5 });
+    w.sim.fault(SIM_PATHS.anthropicUsage, { status: 500, times: 5 });
+    const r = await tick();
+    expect(r.code).toBe(1);
+    expect(r.doc.actions.filter((a: any) => !a.ok).length).toBe(2);
+    expect(w.home.read('a').failedCount).toBe(1);
+  });
+
   it('a 401 is not retried by default: a dead token answers 401 every time', async () => {
     w.anthropic('a', { fields: { quota: null, credentials: { accessToken: 'sk-ant-oat01-dead-dead-dead-dead', refreshToken: 'sk-ant-ort01-dead-dead-dead-dead', expiresAt: Date.now() + 6 * 3_600_000 } } });
     const r = await tick();

@@ -116,15 +116,16 @@ describe('planAccount: next due', () => {
 });
 
 describe('planTick', () => {
-  it('orders by priority then id, and lists skips', () => {
+  it('orders by priority (lower first, as serve chooses) then id, and lists skips', () => {
     const accounts = [
       acct({ id: 'b', rateLimitReset: null }),
       acct({ id: 'a', rateLimitReset: null }),
       acct({ id: 'z', priority: 5, rateLimitReset: null }),
+      acct({ id: 'y', priority: -1, rateLimitReset: null }),
       acct({ id: 'p', paused: true }),
     ];
     const plan = planTick(accounts, cfg, NOW);
-    expect(plan.actions.map((a) => a.account)).toEqual(['z', 'a', 'b']);
+    expect(plan.actions.map((a) => a.account)).toEqual(['y', 'a', 'b', 'z']);
     expect(plan.skipped).toEqual([{ account: 'p', reason: 'paused' }]);
   });
   it('uses refresh_before_expiry from the config', () => {
