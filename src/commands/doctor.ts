@@ -243,7 +243,8 @@ export async function doctor(g: GlobalOptions, o: { json?: boolean; fix?: boolea
     if (!cfg) return checks;
     const accounts = store.loadAll().accounts.map((l) => l.account);
     checks.push(scheduleCheck(cfg), ...linkedChecks(accounts), ...claudeCheck(accounts, cfg));
-    for (const x of attentionList(accounts, cfg, Date.now())) checks.push(fail(`${x.account} needs a person`, x.reason, x.fix));
+    const { liveHolders } = await import('../store/lock.js');
+    for (const x of attentionList(accounts, cfg, Date.now(), liveHolders(store.lockDir))) checks.push(fail(`${x.account} needs a person`, x.reason, x.fix));
     checks.push(...(await notifyChecks(store, cfg, !!o.offline)));
     if (!o.offline) checks.push(...(await networkChecks(accounts, cfg)));
     return checks;

@@ -76,7 +76,9 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
-  const attention = new Map(attentionList(accounts, cfg, now).map((x) => [x.account, x]));
+  // lock.ts reads /proc when it loads: only on the paths that look at locks, never an idle tick
+  const holders = (await import('../store/lock.js')).liveHolders(store.lockDir);
+  const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
   // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
   const exitCode = Math.max(problemsExitCode(loaded.problems), attention.size ? EXIT_FAILED : EXIT_OK);
   const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
@@ -94,7 +96,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
 
   if (format === 'json') {
-    const rows: object[] = statusRows(accounts, cfg, now, pool);
+    const rows: object[] = statusRows(accounts, cfg, now, pool, holders);
     for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
     printJson(rows);
     return exitCode;

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { idleFromCache, saveLastTick } from '../store/plan-cache.js';
+import { idleFromCache, saveLastTick, warningsDue } from '../store/plan-cache.js';
 import type { AccountStore } from '../store/store.js';
 import { printJson } from './context.js';
 
@@ -19,7 +19,7 @@ export function idleLog(log: Logger): (msg: string) => void {
 export function answerIdleTick(store: AccountStore, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
   const idle = idleFromCache(store, cfg.fingerprint, now);
   if (!idle) return false;
-  for (const w of idle.warnings) log.warn(w);
+  for (const w of o.dryRun ? idle.warnings : warningsDue(store, idle.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   const notDue = idle.accounts - idle.skipped.length;
   if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
   else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);

@@ -4,7 +4,7 @@ import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
 import type { Account } from '../model/types.js';
-import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder } from '../store/plan-cache.js';
+import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder, warningsDue } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
 import { describeProblem, problemsExitCode, type AccountStore, type FileProblem } from '../store/store.js';
 import type { Config } from '../config/types.js';
@@ -115,11 +115,13 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const idleChecked = (globalThis as { refresherIdleChecked?: boolean }).refresherIdleChecked === true;
   if (!only && !idleChecked && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
   const loaded = store.loadAll(only, scan.ids);
-  for (const w of loaded.warnings) log.warn(w);
+  for (const w of o.dryRun ? loaded.warnings : warningsDue(store, loaded.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
-  const attention = attentionList(accounts, cfg, now);
+  // lock.ts reads /proc when it loads: only on the paths that look at locks, never an idle tick
+  const holders = (await import('../store/lock.js')).liveHolders(store.lockDir);
+  const attention = attentionList(accounts, cfg, now, holders);
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
 
   if (o.dryRun) {
@@ -155,7 +157,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   let remindAt: number | null = null;
   let notifyFailed = false;
   // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
-  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now) : attention;
+  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now, holders) : attention;
   if (!only) {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {

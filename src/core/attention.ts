@@ -11,7 +11,7 @@ import { cooldown } from './planner.js';
 export interface Attention {
   account: string;
   /** which of the reasons: a change of kind is news, a change of wording (a count) is not */
-  kind: 'recovery' | 'expired' | 'window' | 'setup-token' | 'failing';
+  kind: 'recovery' | 'expired' | 'locked' | 'window' | 'setup-token' | 'failing';
   reason: string;
   /** the command or step that fixes it */
   fix: string;
@@ -32,7 +32,14 @@ export function attentionStartsAt(a: Account): number | null {
   return a.provider === 'anthropic' && a.setupToken && a.credentials.expiresAt !== null ? a.credentials.expiresAt - SETUP_TOKEN_NOTICE_MS : null;
 }
 
-export function needsPerson(a: Account, cfg: Config, now: number): Attention | null {
+/** Who holds an account's lock (a live process), as data: the lock files are read by the caller. */
+export interface Holder {
+  pid: number;
+  host: string;
+  at: number;
+}
+
+export function needsPerson(a: Account, cfg: Config, now: number, holder?: Holder): Attention | null {
   const at = (kind: Attention['kind'], reason: string, fix: string): Attention => ({ account: a.id, kind, reason, fix });
   if (a.recovery) {
     return at(
@@ -42,6 +49,15 @@ export function needsPerson(a: Account, cfg: Config, now: number): Attention | n
     );
   }
   if (a.status === 'expired') return at('expired', `expired${a.lastFailure ? ` (${a.lastFailure.reason})` : ''}`, loginCommand(a));
+  // A live holder is never robbed of its lock: one that keeps it past tick_budget (stopped, hung) keeps the
+  // account from every tick, and only a person can tell what it is doing.
+  if (holder && now - holder.at > cfg.tickBudgetMs) {
+    return at(
+      'locked',
+      `its lock has been held since ${iso(holder.at)} by pid ${holder.pid} on ${holder.host}, a process that is alive but not finishing, so no tick can maintain it`,
+      `ps -o pid,stat,etime,args -p ${holder.pid}   (stat T = stopped: kill -CONT ${holder.pid}; hung: kill ${holder.pid})`,
+    );
+  }
   if (a.paused || !a.autoRefresh) return null;
   if (a.window && a.window.method === windowMethodOf(a, cfg)) {
     return at(
@@ -69,6 +85,6 @@ export function needsPerson(a: Account, cfg: Config, now: number): Attention | n
   return null;
 }
 
-export function attentionList(accounts: readonly Account[], cfg: Config, now: number): Attention[] {
-  return accounts.map((a) => needsPerson(a, cfg, now)).filter((x): x is Attention => x !== null);
+export function attentionList(accounts: readonly Account[], cfg: Config, now: number, holders?: ReadonlyMap<string, Holder>): Attention[] {
+  return accounts.map((a) => needsPerson(a, cfg, now, holders?.get(a.id))).filter((x): x is Attention => x !== null);
 }

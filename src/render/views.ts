@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import { attentionList } from '../core/attention.js';
+import { attentionList, type Holder } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { Account } from '../model/types.js';
 import { describeProxy } from '../net/proxy.js';
@@ -22,9 +22,9 @@ export function settingsView(a: Account, cfg: Config, poolAnswer: string | null)
 }
 
 /** The `status --json` document's rows (serve's /status too): settings, state, plan; no credentials. */
-export function statusRows(accounts: readonly Account[], cfg: Config, now: number, poolAnswer: string | null): object[] {
+export function statusRows(accounts: readonly Account[], cfg: Config, now: number, poolAnswer: string | null, holders?: ReadonlyMap<string, Holder>): object[] {
   const plan = planTick(accounts, cfg, now);
-  const attention = new Map(attentionList(accounts, cfg, now).map((x) => [x.account, x]));
+  const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
   const byId = new Map(accounts.map((a) => [a.id, a]));
   return plan.accounts.map((p) => {
     const a = byId.get(p.id)!;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -202,4 +202,28 @@ export async function lock(lockDir: string, id: string, waitMs: number): Promise
     throw new LockBusyError(`account ${id} is locked by another refresher process${who} (a tick, refresh or serve); try again in a few seconds`);
   }
   return lease(path, me);
+}
+
+/**
+ * The locks held by a live process of this host, by account id, with their owner (synchronous: status and a
+ * tick ask it once). A lock is never taken from a live holder, so one that holds it for long (a stopped
+ * process) is something a person must hear about.
+ */
+export function liveHolders(lockDir: string): Map<string, Owner> {
+  const out = new Map<string, Owner>();
+  let names: string[];
+  try {
+    names = readdirSync(lockDir).filter((n) => n.endsWith('.lock'));
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      const o = JSON.parse(readFileSync(join(lockDir, n, 'owner.json'), 'utf8')) as Owner;
+      if (o && typeof o.pid === 'number' && typeof o.at === 'number' && ownerAlive(o) === true) out.set(n.slice(0, -'.lock'.length), o);
+    } catch {
+      /* being created or released */
+    }
+  }
+  return out;
 }

@@ -94,3 +94,20 @@ export function lastReminder(store: AccountStore): number | null {
 export function saveReminder(store: AccountStore, at: number): void {
   writeCache(store.home, REMINDER, { at });
 }
+
+/**
+ * Warnings a tick repeats (a home made with plain mkdir is 0755): said once per `every`, so that cron does not
+ * mail the same line every minute. Returns the ones to print now, and remembers them.
+ */
+const WARNED = 'warned.json';
+export function warningsDue(store: AccountStore, warnings: readonly string[], now: number, every: number): string[] {
+  if (!warnings.length) return [];
+  const seen = readCache<Record<string, number>>(store.home, WARNED) ?? {};
+  const due = warnings.filter((w) => !(typeof seen[w] === 'number' && seen[w]! <= now && now < seen[w]! + every));
+  if (due.length) {
+    const next: Record<string, number> = {};
+    for (const w of warnings) next[w] = due.includes(w) ? now : seen[w]!;
+    writeCache(store.home, WARNED, next);
+  }
+  return due;
+}

@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator, SIM_PATHS } from '../../src/sim/server.js';
 import { AccountStore } from '../../src/store/store.js';
@@ -60,6 +61,16 @@ describe('tick: outcomes', () => {
     expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
     const st = await runCli(w.args('status'));
     expect(st.stdout).toMatch(/a1\s+anthropic\s+expired/);
+  });
+
+  it('a home made with plain mkdir (0755): the mode warning once per remind_every, not every minute', async () => {
+    w.grok('g', { fields: { quota: { checkedAt: Date.now() } } });
+    chmodSync(w.home.dir, 0o755);
+    const first = await w.run(['tick']);
+    expect(first.stderr).toContain(`${w.home.dir} is mode 755; others can read it. Run: chmod 700 ${w.home.dir} (or: refresher doctor --fix; said once per remind_every)`);
+    for (let i = 0; i < 2; i++) expect((await w.run(['tick'])).stderr).not.toContain('is mode 755');
+    // a dry run is someone looking: it always says it
+    expect((await w.run(['tick', '--dry-run'])).stderr).toContain('is mode 755');
   });
 
   it('failures count per run, not per action: two failed actions in one tick are one failure', async () => {

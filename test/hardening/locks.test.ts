@@ -44,6 +44,31 @@ describe('hardening: locks', () => {
     expect((await w.run(['refresh', 'a1', '--token'])).code).toBe(0);
   });
 
+  it('a live holder stopped for longer than tick_budget: every tick, status and doctor name its pid and since when', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\ntick_budget: 2s\n'));
+    w.anthropic('a1', { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 500 });
+    const a = startCli(w.args('tick', '--json'));
+    await until(() => tokenRequests() === 1, 10_000, 'the refresh request');
+    a.child.kill('SIGSTOP');
+    try {
+      await sleep(2500);
+      const b = await w.tick();
+      expect(b.code).toBe(0);
+      expect(b.doc.attention).toMatchObject([{ account: 'a1', kind: 'locked', reason: expect.stringMatching(new RegExp(`held since .* by pid ${a.child.pid} on `)) }]);
+      expect(b.stderr).toMatch(new RegExp(`needs a person: a1 \\(its lock has been held since .* by pid ${a.child.pid}`));
+      const st = await w.run(['status']);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toContain(`kill -CONT ${a.child.pid}`);
+      const d = await w.run(['doctor', '--offline', '--json']);
+      expect(JSON.parse(d.stdout).checks).toContainEqual(expect.objectContaining({ name: 'a1 needs a person', ok: false, detail: expect.stringContaining(`pid ${a.child.pid}`) }));
+    } finally {
+      a.child.kill('SIGCONT');
+    }
+    expect((await a.done).code).toBe(0);
+    expect(w.sim.state.refreshReuses).toBe(0);
+  });
+
   /** Tick A stopped mid-refresh while another host's process took its lock over and went quiet. */
   async function stoppedWhileAnotherHostTookOver(meanwhile: () => void) {
     w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 500 });
