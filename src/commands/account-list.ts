@@ -32,8 +32,10 @@ export async function accountList(g: GlobalOptions, o: { json?: boolean; color?:
     { text: String(r.priority) },
     { text: r.source ? `${r.source.format}: ${r.source.path}` : '-' },
   ]);
-  for (const p of loaded.problems) table.push([{ text: p.id }, { text: '?' }, { text: '' }, { text: 'error', tone: 'bad' }, { text: describeProblem(p) }, { text: '' }, { text: '' }, { text: '' }, { text: '' }]);
+  // a file that cannot be read has no settings to show: its row says so, and what is wrong goes below the table
+  for (const p of loaded.problems) table.push([{ text: p.id }, { text: '?' }, { text: '-' }, { text: 'error', tone: 'bad' }, { text: '-' }, { text: '-' }, { text: '-' }, { text: '-' }, { text: '-' }]);
   const tty = process.stdout.isTTY === true;
   process.stdout.write(await renderTable(['id', 'provider', 'label', 'status', 'paused', 'auto-refresh', 'proxy', 'priority', 'linked to'], table, { tty, color: tty && o.color !== false && !process.env.NO_COLOR }));
+  if (loaded.problems.length) process.stdout.write(`\n${loaded.problems.map((p) => `${p.id}: ${describeProblem(p)}`).join('\n')}\n`);
   return problemsExitCode(loaded.problems);
 }

@@ -69,6 +69,8 @@ export async function demo(o: { keep?: boolean }): Promise<number> {
       out(`  ${me} tick --dry-run --now ${new Date(now + 6 * hour).toISOString()}`);
       out(`  ${me} account set grok-2 --paused off`);
       out(`  ${me} refresh team-pro`);
+      out(`  ${me} account add codex --login --no-browser   # a login of your own, against the simulator: open the URL it prints`);
+      out(`  ${me} account add anthropic --login          # the simulator's page shows CODE#STATE to paste back`);
       out(`\nCtrl-C stops the simulator (the home stays: rm -rf ${home}).`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -50,7 +50,7 @@ function fileChecks(store: AccountStore, configFile: string): Check[] {
   push(modeCheck('config.yaml mode', configFile, 0o600));
   for (const id of store.listIds()) push(modeCheck(`${id}.json mode`, store.fileOf(id), 0o600));
   const loaded = store.loadAll();
-  for (const p of loaded.problems) out.push(fail(`${p.id}.json`, describeProblem(p), `fix or remove ${p.file}`));
+  for (const p of loaded.problems) out.push(fail(`${p.id}.json`, describeProblem(p), `\${EDITOR:-vi} ${p.file}   (or move it away: mv ${p.file} ~/${p.id}.json.broken, then add the account again)`));
   if (!loaded.problems.length) out.push(pass('account files', `${loaded.accounts.length} account file(s) read`));
   const leftovers = [...store.scan().leftovers.values()].flat();
   out.push(
