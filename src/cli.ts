@@ -35,6 +35,7 @@ program
   .option('--output <file>', 'with --format prometheus: write the file atomically instead of printing it')
   .addOption(nowOption())
   .option('--all', 'also show proxy, priority, other usage windows and the last failure')
+  .option('--wide', 'on a terminal, every column (by default the table fits the terminal, as ps does; COLUMNS is honoured)')
   .option('--no-color', 'no colours (NO_COLOR is honoured too)')
   .addHelpText(
     'after',

@@ -8,7 +8,7 @@ import { describeProxy } from '../net/proxy.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
 import { describeProblem, problemsExitCode } from '../store/store.js';
 import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
-import { renderTable, type Cell } from '../render/table.js';
+import { terminalWidth, renderTable, type Cell } from '../render/table.js';
 import { statusRows } from '../render/views.js';
 import { formatSpan, relative } from '../util/time.js';
 
@@ -18,6 +18,8 @@ export interface StatusOptions {
   output?: string;
   now?: string;
   all?: boolean;
+  /** every column, however wide the terminal */
+  wide?: boolean;
   color?: boolean;
 }
 
@@ -134,7 +136,10 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     return EXIT_OK;
   }
   const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
-  process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor }));
+  // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
+  const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
+  const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
+  process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor, fit }));
   if (loaded.problems.length) {
     process.stdout.write(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`);
   }

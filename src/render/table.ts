@@ -9,8 +9,56 @@ export interface Cell {
  * A cli-table3 box on a terminal, plain aligned columns when piped (easy to grep and diff). Both are loaded
  * lazily; colour only when asked and allowed (NO_COLOR, --no-color, not a TTY).
  */
-export async function renderTable(header: string[], raw: Cell[][], o: { tty: boolean; color: boolean }): Promise<string> {
-  const rows = raw.map((r) => r.map((c) => ({ ...c, text: escapeControl(c.text) })));
+/** The terminal's width: COLUMNS when set (as ps and kubectl honour it), else the terminal's own; null when unknown. */
+export function terminalWidth(): number | null {
+  const env = Number(process.env.COLUMNS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return process.stdout.columns || null;
+}
+
+/**
+ * Which columns fit a terminal `width` wide, dropping the ones named in `dropOrder` first to last; the box of
+ * cli-table3 takes each column's widest cell plus two, and a border per column and one more.
+ */
+const WRAP_AT = 30;
+
+export function fitColumns(header: string[], rows: Cell[][], width: number, dropOrder: readonly string[]): number[] {
+  // a long cell can wrap to WRAP_AT, so it counts at most that
+  const widthOf = (i: number) => Math.min(WRAP_AT, Math.max(header[i]!.length, ...rows.map((r) => r[i]?.text.length ?? 0))) + 2;
+  let keep = header.map((_, i) => i);
+  const total = () => keep.reduce((n, i) => n + widthOf(i) + 1, 1);
+  for (const name of dropOrder) {
+    if (total() <= width) break;
+    keep = keep.filter((i) => header[i] !== name);
+  }
+  return keep;
+}
+
+export async function renderTable(header: string[], raw: Cell[][], o: { tty: boolean; color: boolean; fit?: { width: number | null; dropOrder: readonly string[] } }): Promise<string> {
+  let rows = raw.map((r) => r.map((c) => ({ ...c, text: escapeControl(c.text) })));
+  let note = '';
+  let colWidths: number[] | null = null;
+  if (o.tty && o.fit?.width) {
+    const keep = fitColumns(header, rows, o.fit.width, o.fit.dropOrder);
+    if (keep.length < header.length) {
+      const hidden = header.filter((_, i) => !keep.includes(i));
+      note = `(hidden to fit ${o.fit.width} columns: ${hidden.join(', ')}; --wide shows every column)\n`;
+      header = keep.map((i) => header[i]!);
+      rows = rows.map((r) => keep.map((i) => r[i] ?? { text: '' }));
+    }
+    // still too wide: the widest columns wrap (as kubectl's do), narrowest first kept whole
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)) + 2);
+    let over = widths.reduce((n, w) => n + w + 1, 1) - o.fit.width;
+    if (over > 0) {
+      colWidths = [...widths];
+      while (over > 0) {
+        const i = colWidths.indexOf(Math.max(...colWidths));
+        if (colWidths[i]! <= 8) break;
+        colWidths[i]!--;
+        over--;
+      }
+    }
+  }
   let paint = (c: Cell) => c.text;
   if (o.color) {
     const { Chalk } = await import('chalk');
@@ -20,9 +68,9 @@ export async function renderTable(header: string[], raw: Cell[][], o: { tty: boo
   }
   if (o.tty) {
     const { default: Table } = await import('cli-table3');
-    const t = new Table({ head: header, style: { head: o.color ? ['bold'] : [], border: o.color ? ['gray'] : [] } });
+    const t = new Table({ head: header, style: { head: o.color ? ['bold'] : [], border: o.color ? ['gray'] : [] }, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}) });
     for (const r of rows) t.push(r.map(paint));
-    return redact(t.toString()) + '\n';
+    return redact(t.toString()) + '\n' + note;
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();

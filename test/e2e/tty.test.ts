@@ -8,9 +8,9 @@ import { World } from '../support/fixtures.js';
  * The CLI on a real terminal: util-linux `script` gives it a pseudo-terminal, and the test types into it
  * after the prompt appears. What the terminal shows is everything the user would see.
  */
-function onTerminal(args: string[], answer: { after: string; type: string }): Promise<{ code: number | null; screen: string }> {
+function onTerminal(args: string[], answer: { after: string; type: string }, env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   let screen = '';
   let typed = false;
   const on = (d: Buffer) => {
@@ -67,5 +67,18 @@ describe('on a terminal', () => {
     expect(r.screen).toMatch(/┌.*┐/);
     expect(r.screen).toMatch(/│ g\s+│ grok\s+│ active/);
     expect(r.screen).not.toMatch(/\x1b\[3\dm/); // NO_COLOR
+  });
+
+  it('status fits an 80-column terminal, dropping the least needed columns and saying so; --wide shows them all', async () => {
+    w.anthropic('a-long-account-name', { fields: { lastFailure: { at: Date.now(), reason: 'x'.repeat(60) }, quota: { checkedAt: Date.now(), fiveHour: { utilization: 12, resetsAt: Date.now() + 3_600_000 }, sevenDay: { utilization: 30, resetsAt: Date.now() + 86_400_000 } } } });
+    const fit = await onTerminal(w.args('status', '--all'), { after: 'never', type: '' }, { COLUMNS: '80' });
+    const lines = fit.screen.split(/\r?\n/).filter((l) => /[┌│└]/.test(l));
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
+    expect(fit.screen).toMatch(/\(hidden to fit 80 columns: .*other windows, last failure; --wide shows every column\)/);
+    expect(fit.screen).toMatch(/│ a-long-account-name\s+│/);
+    const wide = await onTerminal(w.args('status', '--all', '--wide'), { after: 'never', type: '' }, { COLUMNS: '80' });
+    expect(wide.screen).toContain('last failure');
+    expect(wide.screen).not.toContain('hidden to fit');
   });
 });
