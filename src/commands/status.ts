@@ -56,7 +56,8 @@ function stateOf(a: Account, max: number): { text: string; tone: Cell['tone'] } 
   if (a.recovery) return { text: 'tokens in recovery', tone: 'bad' };
   if (a.status === 'expired') return { text: 'expired', tone: 'bad' };
   if (a.paused) return { text: 'paused', tone: 'dim' };
-  if (a.failedCount >= max) return { text: `cooling down ${a.failedCount}/${max}`, tone: 'bad' };
+  // past max_failures the count is not a fraction of anything: say how many in a row
+  if (a.failedCount >= max) return { text: `cooling down (${a.failedCount} failures in a row)`, tone: 'bad' };
   if (a.failedCount > 0) return { text: `failing ${a.failedCount}/${max}`, tone: 'warn' };
   return { text: 'active', tone: 'good' };
 }

@@ -19,6 +19,7 @@ export interface Attention {
 
 function loginCommand(a: Account): string {
   if (a.provider === 'grok') return `refresher account add grok --name ${a.id} --force < cookies.txt`;
+  if (a.provider === 'anthropic' && a.setupToken) return `claude setup-token | refresher account add anthropic --name ${a.id} --setup-token --force`;
   // A linked account follows its CLI's own file: a new login there is picked up by an import (not a second account).
   if (a.source) return `${a.provider === 'anthropic' ? 'claude /login' : 'codex login'}, then: refresher account import ${a.source.path}`;
   return `refresher account add ${a.provider} --login --name ${a.id} --force`;
@@ -72,7 +73,7 @@ export function needsPerson(a: Account, cfg: Config, now: number, holder?: Holde
     return at(
       'setup-token',
       `its setup token ${exp <= now ? 'expired' : 'expires'} at ${iso(exp)} and cannot be refreshed`,
-      `claude setup-token, then: refresher account add anthropic --name ${a.id} --setup-token --force < token.json`,
+      `claude setup-token | refresher account add anthropic --name ${a.id} --setup-token --force`,
     );
   }
   const cool = cooldown(a, cfg);

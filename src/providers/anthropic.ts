@@ -138,6 +138,10 @@ async function window(ctx: ProviderContext): Promise<Outcome> {
   if (res.status === 429 && reset) {
     return { kind: 'ok', patch: { rateLimitReset: reset }, message: `window already running for ${id} (rate limited), resets ${iso(reset)}` };
   }
+  if (res.status === 401 && !(ctx.account as { credentials: { refreshToken: string } }).credentials.refreshToken) {
+    // A setup token (or any token alone) cannot be refreshed: refused is dead, and its expiry stays what it was.
+    return { kind: 'permanent', reason: `messages: HTTP 401, the ${ctx.account.setupToken ? 'setup token' : 'access token'} was refused (revoked or expired) and cannot be refreshed` };
+  }
   if (res.status === 401) {
     // The access token was refused before it expired: make the next tick refresh it.
     return { kind: 'transient', reason: 'messages: HTTP 401, access token refused; the token will be refreshed next tick', patch: { credentials: { expiresAt: ctx.now() } } };

@@ -41,4 +41,19 @@ describe('usage errors and help', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(w.home.read('ci')).toMatchObject({ setupToken: true, credentials: { accessToken: token, refreshToken: '' } });
   });
+
+  it('a setup token the upstream refuses (401) is expired once, its expiry kept, and the fix is a new setup token', async () => {
+    const token = 'sk-ant-oat01-' + 'y'.repeat(40);
+    w.secrets.push(token);
+    const expiresAt = Date.now() + 200 * 86_400_000;
+    w.home.writeAccount({ id: 'ci', provider: 'anthropic', setupToken: true, credentials: { accessToken: token, refreshToken: '', expiresAt }, rateLimitReset: null, quota: { checkedAt: Date.now() } });
+    const t1 = await w.tick();
+    expect(t1.code).toBe(1);
+    expect(w.home.read('ci')).toMatchObject({ status: 'expired', credentials: { expiresAt } });
+    expect(w.home.read('ci').failedCount ?? 0).toBe(0);
+    expect(t1.doc.attention).toMatchObject([{ account: 'ci', kind: 'expired', fix: 'claude setup-token | refresher account add anthropic --name ci --setup-token --force' }]);
+    const t2 = await w.tick();
+    expect(t2.code).toBe(0);
+    expect(w.home.read('ci').credentials.expiresAt).toBe(expiresAt);
+  });
 });

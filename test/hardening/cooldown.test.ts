@@ -42,7 +42,7 @@ describe('hardening: failures cool down', () => {
     expect(row.next.reason).toMatch(/^retrying after 5 failures: next try at /);
     expect(row.attention.reason).toMatch(/failed 5 times in a row; last: messages: HTTP 529/);
     const table = await w.run(['status']);
-    expect(table.stdout).toMatch(/cooling down 5\/3/);
+    expect(table.stdout).toMatch(/cooling down \(5 failures in a row\)/);
     expect(table.stdout).toMatch(/1 account needs a person:\n  a1: failed 5 times in a row/);
   });
 });
