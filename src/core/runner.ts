@@ -102,6 +102,8 @@ export class Runner {
   private readonly http: HttpClient;
   private readonly pool: ProxyPool | null;
   readonly report: RunReport = { actions: [], skipped: [], leftUndone: [], signal: null, repaired: [] };
+  /** accounts whose refresh token was sent and whose answer has not come */
+  private readonly refreshing = new Set<string>();
   private readonly tag: string;
 
   constructor(private readonly o: RunOptions) {
@@ -154,7 +156,14 @@ export class Runner {
     // SIGINT/SIGTERM/SIGHUP: start nothing new, but let refreshes in flight finish and be written (a second
     // signal exits at once). Killing a refresh between the answer and the write is how rotated tokens get lost.
     const onSignal = (sig: NodeJS.Signals) => {
-      if (this.report.signal) process.exit(signalExitCode(sig));
+      if (this.report.signal) {
+        // An answer that arrived is on disk already (staged before anything else ran); a refresh token that was
+        // sent with no answer yet may have been rotated upstream: name each such account, then exit.
+        for (const id of this.refreshing) {
+          this.o.log.error(`${this.tag} ${id}: exited by a second ${sig} while its token refresh was in flight; if the provider rotated the token, the new one is lost and this account needs a new login (the next tick tries the one on disk; \`refresher status\` will say)`);
+        }
+        process.exit(signalExitCode(sig));
+      }
       this.report.signal = sig;
       this.o.log.warn(`${this.tag} ${sig}: finishing the requests in flight, starting no new ones (send it again to exit now)`);
     };
@@ -291,7 +300,14 @@ export class Runner {
           return;
         }
       }
-      let outcome = await this.attempt(account, planned.action);
+      if (spends) this.refreshing.add(account.id);
+      let outcome: Outcome;
+      try {
+        outcome = await this.attempt(account, planned.action);
+      } finally {
+        // the answer (or its failure) is in hand: what follows until the write is synchronous staging
+        this.refreshing.delete(account.id);
+      }
       if (planned.action === 'token' && outcome.kind === 'permanent') outcome = rescueFromSource(account) ?? outcome;
       const patch = outcomePatch(account, outcome, this.o.now(), counted);
       if (outcome.kind === 'transient') counted = true;

@@ -31,4 +31,18 @@ describe('hardening: signals', () => {
       expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(1);
     });
   }
+
+  it('a second SIGTERM exits at once, non-zero, naming each account whose refresh was in flight', async () => {
+    w.anthropic('a1', { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 3000 });
+    const h = startCli(w.args('tick', '--json'));
+    for (let i = 0; i < 300 && !w.sim.requestsTo(SIM_PATHS.anthropicToken).length; i++) await sleep(10);
+    h.child.kill('SIGTERM');
+    await sleep(200);
+    h.child.kill('SIGTERM');
+    const r = await h.done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/a1: exited by a second SIGTERM while its token refresh was in flight; if the provider rotated the token, the new one is lost and this account needs a new login/);
+    expectNoSecrets(r.stdout + r.stderr, w.secrets);
+  });
 });
