@@ -35,7 +35,7 @@ describe('account add: credentials that cannot work', () => {
     // fourteen days before the end, a person is told
     const late = await runCli(w.args('status', '--now', new Date(Date.now() + 352 * DAY).toISOString()));
     expect(late.code).toBe(1);
-    expect(late.stdout).toMatch(/st: its setup token expires at .* and cannot be refreshed\n    run: claude setup-token, then: refresher account add anthropic --name st --setup-token --force/);
+    expect(late.stdout).toMatch(/st: its setup token expires at .* and cannot be refreshed\n    run: claude setup-token | refresher account add anthropic --name st --setup-token --force/);
     const both = await add(['anthropic', '--name', 'st2', '--setup-token'], JSON.stringify({ accessToken: token, refreshToken: 'sk-ant-ort01-NotASetupToken-abcdefgh' }));
     expect(both.code).toBe(2);
   });
