@@ -1,5 +1,5 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
-import { attentionList, attentionStartsAt, type Attention } from '../core/attention.js';
+import { attentionList, attentionStartsAt, needsPerson, type Attention, type Holder } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
@@ -71,11 +71,22 @@ async function tellConfigProblem(g: GlobalOptions, cfg: Config, message: string)
 }
 
 /** The notifications of a full tick: every account's attention after the run, and the run's own problems. */
-async function tellPeople(store: AccountStore, cfg: Config, log: Logger, accounts: Account[], ids: string[], after: Attention[], problems: RunProblem[], now: number) {
+async function tellPeople(store: AccountStore, cfg: Config, log: Logger, accounts: Account[], ids: string[], after: Attention[], problems: RunProblem[], now: number, holders: ReadonlyMap<string, Holder>) {
   const { notifyRun } = await import('../notify/run.js');
   const providers = new Map(accounts.map((a) => [a.id, a.provider]));
   const list = after.map((a) => ({ ...a, provider: providers.get(a.account)! }));
-  const n = await notifyRun(store, cfg, log, { attention: { list, ids: new Set(ids) }, problems: { scopes: ['tick', 'config'], list: problems } }, now);
+  const recovery = store.pendingRecovery();
+  const recheck = (changed: readonly string[]) => {
+    const out = new Map<string, (Attention & { provider: Account['provider'] }) | null>();
+    for (const id of changed) {
+      const r = store.read(id);
+      if (!('account' in r)) continue;
+      const x = needsPerson({ ...r.account, recovery: recovery.get(id) ?? null }, cfg, now, holders.get(id));
+      out.set(id, x ? { ...x, provider: r.account.provider } : null);
+    }
+    return out;
+  };
+  const n = await notifyRun(store, cfg, log, { attention: { list, ids: new Set(ids) }, problems: { scopes: ['tick', 'config'], list: problems } }, now, recheck);
   for (const f of n.failures) log.warn(`[notify] ${f}`);
   return n;
 }
@@ -161,7 +172,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   if (!only) {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {
-      const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now);
+      const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now, holders);
       notifyFailed = n.failures.length > 0;
       // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
       if (n.pending || n.busy) remindAt = now;

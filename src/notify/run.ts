@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config, NotifyChannel } from '../config/types.js';
-import { notifyTransitions, type NotifyEvent, type NotifyInput, type RunProblem } from '../core/events.js';
+import type { Attention } from '../core/attention.js';
+import { notifyTransitions, type NotifyEvent, type NotifyInput, type NotifyState, type RunProblem } from '../core/events.js';
+import type { Provider } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { channelKey, fallbackOutboxDir, Outbox, type OutboxEntry } from '../store/outbox.js';
 import type { AccountStore } from '../store/store.js';
@@ -30,7 +32,29 @@ export interface NotifyOutcome {
 
 export const host = () => hostname();
 
-export async function notifyRun(store: AccountStore, cfg: Config, log: Logger, input: NotifyInput, now: number): Promise<NotifyOutcome> {
+type Seen = Attention & { provider: Provider };
+/** The attention of these accounts as their files say now (null: nothing wrong); missing ids are gone. */
+export type Recheck = (ids: readonly string[]) => Map<string, Seen | null>;
+
+/**
+ * A run's view of the accounts may be older than what another run has told meanwhile (it loaded them before that
+ * run's refresh failed): a change from what was told is believed only when the file, read again under the outbox
+ * lock, agrees. Otherwise overlapping ticks would tell "fine again", then "needs a person" again.
+ */
+function believed(state: NotifyState, list: readonly Seen[], recheck: Recheck): Seen[] {
+  const current = new Map(list.map((a) => [a.account, a]));
+  const changed = [...new Set([...current.keys(), ...Object.keys(state.accounts)])].filter((id) => current.get(id)?.kind !== state.accounts[id]?.kind);
+  if (!changed.length) return [...list];
+  const fresh = recheck(changed);
+  for (const id of changed) {
+    const f = fresh.get(id);
+    if (f) current.set(id, f);
+    else current.delete(id);
+  }
+  return [...current.values()];
+}
+
+export async function notifyRun(store: AccountStore, cfg: Config, log: Logger, input: NotifyInput, now: number, recheck?: Recheck): Promise<NotifyOutcome> {
   const out: NotifyOutcome = { delivered: 0, failures: [], pending: 0, nextAt: null, busy: false };
   if (!cfg.notify.length) return out;
   let box = new Outbox(store);
@@ -50,7 +74,9 @@ export async function notifyRun(store: AccountStore, cfg: Config, log: Logger, i
   }
   if (!release) return { ...out, busy: true, pending: box.counts().pending };
   try {
-    const t = notifyTransitions(box.readState(), input, now, cfg.remindEveryMs, host());
+    const state = box.readState();
+    if (input.attention && recheck) input = { ...input, attention: { ...input.attention, list: believed(state, input.attention.list, recheck) } };
+    const t = notifyTransitions(state, input, now, cfg.remindEveryMs, host());
     for (const e of t.events) {
       const clean: NotifyEvent = { ...e, reason: redact(e.reason), fix: e.fix && redact(e.fix) };
       for (const ch of cfg.notify) await box.add(clean, channelKey(ch), now);

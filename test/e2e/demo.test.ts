@@ -29,7 +29,7 @@ describe('refresher demo', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^refresher demo: simulator at /);
       expect(r.stderr).not.toContain('EPIPE');
-      expect(readdirSync(tmp)).toEqual([]);
+      expect(readdirSync(tmp).filter((n) => n.startsWith('refresher-'))).toEqual([]); // (Node 24 keeps its compile cache there)
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

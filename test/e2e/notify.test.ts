@@ -134,6 +134,8 @@ describe('notifications', () => {
     await w.tick();
     const accounts = rx.to('/json').map((g) => JSON.parse(g.body)).filter((e) => e.kind === 'needs-person').map((e) => e.account).sort();
     expect(accounts).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    const kinds = rx.to('/json').map((g) => `${JSON.parse(g.body).kind} ${JSON.parse(g.body).account}`);
+    expect(kinds, kinds.join('\n')).toHaveLength(5);
     for (const path of ['/ntfy/my-topic-secret', '/services/T0/B0/slack-secret', '/api/webhooks/1/discord-secret']) expect(rx.to(path)).toHaveLength(5);
     expect(events()).toHaveLength(5);
   });
