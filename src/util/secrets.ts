@@ -45,12 +45,15 @@ export function registerSecret(value: unknown): void {
 }
 
 function indexNew(): void {
+  if (indexed < secrets.length && !maybe.length) maybe = new Uint8Array(MAYBE_BITS / 8);
   for (; indexed < secrets.length; indexed++) {
     const s = secrets[indexed]!;
     for (let off = 0; off + CHUNK <= s.length; off += CHUNK) {
       const code = chunkCode(s, off);
       if (code < 0) continue;
       const entry = indexed * MAX_SECRET + off;
+      const bit = bitOf(code);
+      maybe[bit >>> 3]! |= 1 << (bit & 7);
       const prev = chunks.get(code);
       if (prev === undefined) chunks.set(code, entry);
       else if (typeof prev === 'number') chunks.set(code, [prev, entry]);
@@ -59,12 +62,26 @@ function indexNew(): void {
   }
 }
 
+/**
+ * One bit per chunk code (mod 2^24): most positions of a printed text share no chunk with any secret, and a bit
+ * test is far cheaper than a Map lookup. A set bit only says "look in the index".
+ */
+const MAYBE_BITS = 1 << 24;
+// allocated with the index (2 MiB), not when the module loads: an idle tick never prints a secret-bearing line
+let maybe = new Uint8Array(0);
+const bitOf = (code: number) => code % MAYBE_BITS;
+const HIGH = ALPHABET.length ** (CHUNK - 1);
+
 /** Marks the characters of `run` that belong to a stretch of at least FRAGMENT shared with a secret. */
 function mask(run: string): Uint8Array | null {
   let marked: Uint8Array | null = null;
+  // The chunk code rolls along the run (every character of a run is a token character): one step per position.
+  let code = chunkCode(run, 0);
   for (let i = 0; i + CHUNK <= run.length; i++) {
-    const code = chunkCode(run, i);
-    const found = code < 0 ? undefined : chunks.get(code);
+    if (i > 0) code = (code - DIGIT[run.charCodeAt(i - 1)]! * HIGH) * ALPHABET.length + DIGIT[run.charCodeAt(i + CHUNK - 1)]!;
+    const bit = bitOf(code);
+    if (!(maybe[bit >>> 3]! & (1 << (bit & 7)))) continue;
+    const found = chunks.get(code);
     if (found === undefined) continue;
     for (const entry of typeof found === 'number' ? [found] : found) {
       const s = secrets[Math.floor(entry / MAX_SECRET)]!;
