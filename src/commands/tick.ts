@@ -172,11 +172,18 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   if (!only) {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {
-      const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now, holders);
-      notifyFailed = n.failures.length > 0;
-      // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
-      if (n.pending || n.busy) remindAt = now;
-      else if (n.nextAt !== null) remindAt = Math.min(remindAt ?? Infinity, n.nextAt);
+      try {
+        const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now, holders);
+        notifyFailed = n.failures.length > 0;
+        // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
+        if (n.pending || n.busy) remindAt = now;
+        else if (n.nextAt !== null) remindAt = Math.min(remindAt ?? Infinity, n.nextAt);
+      } catch (e) {
+        // the tick's own work is done and written; what could not be told is said here, and the next tick tries again
+        log.error(`[notify] could not queue or deliver the notifications: ${(e as Error).message}`);
+        notifyFailed = true;
+        remindAt = now;
+      }
     }
     // An account that will need a person later (a setup token nearing its end) must reach the full path then.
     for (const a of accounts) {
