@@ -34,8 +34,15 @@ function remind(store: AccountStore, log: Logger, attention: Attention[], now: n
 }
 
 /** What kept this run from its work, for the notifications (the log says each of them already). */
-function runProblems(cfg: Config, undone: readonly string[], problems: readonly FileProblem[]): RunProblem[] {
+function runProblems(cfg: Config, undone: readonly string[], problems: readonly FileProblem[], lockErrors: readonly { account: string; error: string }[] = [], lockDir = ''): RunProblem[] {
   const out: RunProblem[] = [];
+  if (lockErrors.length) {
+    out.push({
+      key: 'tick:locks',
+      reason: `the locks directory ${lockDir} cannot be used (${lockErrors[0]!.error}), so ${lockErrors.length} account${lockErrors.length === 1 ? ' was' : 's were'} not worked on`,
+      fix: 'refresher doctor (then make the locks directory a directory this user can write)',
+    });
+  }
   if (undone.length) {
     out.push({
       key: 'tick:budget',
@@ -173,7 +180,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {
       try {
-        const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems), now, holders);
+        const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems, report?.lockErrors, store.lockDir), now, holders);
         notifyFailed = n.failures.length > 0;
         // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
         if (n.pending || n.busy) remindAt = now;

@@ -33,6 +33,8 @@ export interface RunReport {
   leftUndone: string[];
   /** the signal that cut the run short, if any */
   signal: NodeJS.Signals | null;
+  /** accounts whose lock could not be taken at all (not: held by another), with why */
+  lockErrors?: { account: string; error: string }[];
   /** leftovers adopted or removed, recovered tokens restored */
   repaired: { account: string; message: string }[];
 }
@@ -222,6 +224,7 @@ export class Runner {
       release = this.o.waitForLockMs ? await store.lock(item.id, this.o.waitForLockMs) : await store.tryLock(item.id);
     } catch (e) {
       this.fail(item, item.actions, `cannot take the account's lock: ${(e as Error).message}`, 'file');
+      (this.report.lockErrors ??= []).push({ account: item.id, error: (e as Error).message });
       return;
     }
     if (!release) {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -204,5 +204,16 @@ describe('notifications', () => {
       undoHome();
       rmSync(fallbackOutboxDir(w.home.dir), { recursive: true, force: true });
     }
+  });
+
+  it('locks that cannot be used: the run problem is told once, and that it works again', async () => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/json\n    format: json\n`);
+    w.anthropic('a1', { expiresIn: 5 * MIN });
+    writeFileSync(join(w.home.dir, 'locks'), 'x');
+    for (let i = 0; i < 2; i++) expect((await w.tick()).code).toBe(1);
+    expect(rx.got.map((g) => JSON.parse(g.body))).toMatchObject([{ kind: 'run-problem', reason: expect.stringMatching(/^the locks directory .* cannot be used .*, so 1 account was not worked on$/) }]);
+    rmSync(join(w.home.dir, 'locks'));
+    expect((await w.tick()).code).toBe(0);
+    expect(rx.got.map((g) => JSON.parse(g.body).kind)).toEqual(['run-problem', 'run-recovered']);
   });
 });
