@@ -35,7 +35,7 @@ export function writeCache(home: string, name: string, value: unknown): void {
     mkdirSync(join(home, 'cache'), { recursive: true, mode: 0o700 });
     const file = cacheFile(home, name);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.isBuffer(value) ? value : JSON.stringify(value), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
     /* a cache that cannot be written only costs time */

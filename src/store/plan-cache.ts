@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { version } from '../version.js';
-import { readCache, sameFingerprint, writeCache, type Fingerprint } from './cache.js';
+import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
 import { LEFTOVER, type AccountStore } from './store.js';
 
 /**
@@ -19,9 +20,15 @@ interface Entry {
   due: number | null;
 }
 
-interface PlanCache {
+/**
+ * As written: the ids in one string, and their fingerprints and due times in `plan.bin` (five float64 each:
+ * inode, size, mtime, ctime, due with NaN for never), which a tick reads without parsing. `bin` names the
+ * plan.bin that belongs to this plan.json (both are written, not together atomically: a mismatch declines).
+ */
+interface PlanCacheFile {
   key: string;
-  entries: Record<string, Entry>;
+  ids: string;
+  bin: string;
   /** the dry-run/tick skip list in plan order */
   skipped: { account: string; reason: string }[];
   /** when the next "needs a person" reminder is due; null = nobody needs one */
@@ -30,9 +37,13 @@ interface PlanCache {
   attention: { account: string; reason: string; fix: string }[];
 }
 
+type PlanCache = Omit<PlanCacheFile, 'ids' | 'bin'> & { entries: Record<string, Entry> };
+const BIN = 'plan.bin';
+const TOKEN_BYTES = 8;
+
 export interface IdleResult {
   accounts: number;
-  attention: PlanCache['attention'];
+  attention: PlanCacheFile['attention'];
   skipped: { account: string; reason: string }[];
   warnings: string[];
 }
@@ -44,9 +55,23 @@ export const cachedDue = (dueAt: number | null): number | null => (dueAt === nul
 
 /** Null unless the cache proves that nothing is due at `now`. */
 export function idleFromCache(store: AccountStore, configFingerprint: string, now: number): IdleResult | null {
-  const cache = readCache<PlanCache>(store.home, NAME);
-  if (!cache || cache.key !== keyOf(configFingerprint)) return null;
+  const cache = readCache<PlanCacheFile>(store.home, NAME);
+  if (!cache || cache.key !== keyOf(configFingerprint) || typeof cache.ids !== 'string') return null;
   if (cache.remindAt !== null && !(cache.remindAt > now)) return null;
+  let values: Float64Array;
+  try {
+    const raw = readFileSync(cacheFile(store.home, BIN));
+    if (raw.subarray(0, TOKEN_BYTES).toString('hex') !== cache.bin) return null;
+    // a copy aligned for float64 (the file's buffer may start anywhere in a pool)
+    const body = raw.subarray(TOKEN_BYTES);
+    values = new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+  } catch {
+    return null;
+  }
+  const ids = cache.ids === '' ? [] : cache.ids.split('\n');
+  if (values.length !== ids.length * 5) return null;
+  const at = new Map<string, number>();
+  for (let i = 0; i < ids.length; i++) at.set(ids[i]!, i * 5);
   let names: string[];
   try {
     names = readdirSync(store.dir);
@@ -60,19 +85,33 @@ export function idleFromCache(store: AccountStore, configFingerprint: string, no
       if (LEFTOVER.test(name)) return null;
       continue;
     }
-    const e = cache.entries[name.slice(0, -5)];
-    if (!e || (e.due !== null && !(e.due > now))) return null;
+    const k = at.get(name.slice(0, -5));
+    if (k === undefined) return null;
+    const due = values[k + 4]!;
+    if (!Number.isNaN(due) && !(due > now)) return null;
     const st = store.statOne(name.slice(0, -5));
-    if (!st || !sameFingerprint(st.fingerprint, e.fp)) return null;
+    if (!st) return null;
+    const fp = st.fingerprint;
+    if (fp[0] !== values[k] || fp[1] !== values[k + 1] || fp[2] !== values[k + 2] || fp[3] !== values[k + 3]) return null;
     if (st.warning) warnings.push(st.warning);
     accounts++;
   }
-  if (accounts !== Object.keys(cache.entries).length || store.pendingRecovery().size > 0) return null;
+  if (accounts !== ids.length || store.pendingRecovery().size > 0) return null;
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
 }
 
 export function savePlanCache(store: AccountStore, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
-  writeCache(store.home, NAME, { key: keyOf(configFingerprint), ...doc } satisfies PlanCache);
+  const { entries, ...rest } = doc;
+  const ids = Object.keys(entries);
+  const values = new Float64Array(ids.length * 5);
+  ids.forEach((id, i) => {
+    const e = entries[id]!;
+    values.set([...e.fp, e.due === null ? NaN : e.due], i * 5);
+  });
+  const token = randomBytes(TOKEN_BYTES);
+  // the numbers first, then the plan that names them: a plan.json never points at a plan.bin not yet written
+  writeCache(store.home, BIN, Buffer.concat([token, Buffer.from(values.buffer)]));
+  writeCache(store.home, NAME, { key: keyOf(configFingerprint), ids: ids.join('\n'), bin: token.toString('hex'), ...rest } satisfies PlanCacheFile);
 }
 
 /** When the last tick (not a dry run) ended, how long it took and how it exited: for metrics. */
