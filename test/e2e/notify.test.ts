@@ -179,9 +179,17 @@ describe('notifications', () => {
     expect(r.stderr).toContain('failed  command /nonexistent/mailer: cannot run /nonexistent/mailer: not found');
     expect(r.stdout + r.stderr).not.toContain('secret-path');
     expect(JSON.parse(rx.got[0]!.body).text).toMatch(/a test message from `refresher notify test`/);
-    const d = await w.run(['doctor', '--offline', '--json']);
+    const d = await w.run(['doctor', '--json']);
     const checks = JSON.parse(d.stdout).checks;
     expect(checks.find((c: any) => c.name === 'notify command /nonexistent/mailer')).toMatchObject({ ok: false, detail: '/nonexistent/mailer is not an executable file' });
+    // the webhook's host is asked at its origin only: nothing is posted, and its secret path is not shown
+    expect(checks.find((c: any) => /^notify slack webhook http:\/\/127\.0\.0\.1:\d+\/…$/.test(c.name))).toMatchObject({ ok: true, detail: expect.stringMatching(/its host answers \(HTTP \d+\)/) });
+    expect(rx.to('/slack/secret-path')).toHaveLength(1); // only the test message
+    expect(rx.to('/')).toHaveLength(1); // doctor's question
+    expect(d.stdout).not.toContain('secret-path');
+    await rx.stop();
+    const down = JSON.parse((await w.run(['doctor', '--json'])).stdout).checks;
+    expect(down.find((c: any) => /^notify slack webhook/.test(c.name))).toMatchObject({ ok: false, detail: expect.stringMatching(/^its host does not answer/) });
   });
 
   it('a home that cannot be written: the person still hears it, once, from a directory of their own in the temporary directory', async (t) => {
