@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { clientFromConfig, type HttpClient } from '../net/client.js';
+import { clientFromConfig, NotStartedError, type HttpClient } from '../net/client.js';
 import { closeDispatchers } from '../net/dispatcher.js';
 import { NetworkError } from '../net/http.js';
 import { ProxyPool } from '../net/pool.js';
@@ -122,6 +122,35 @@ export class Runner {
   }
 
   /** One action, with the pool's answer to a blocked proxy. Network errors become outcomes. */
+  /** Accounts that have sent a request in this run: past that, their work goes on to its end. */
+  private readonly sent = new Set<string>();
+  private budgetEnds = Infinity;
+
+  /** Why nothing new may start now (a signal came, or the tick budget ran out), or null. */
+  private stopReason(): string | null {
+    if (this.report.signal) return `stopped by ${this.report.signal} before it started`;
+    return Date.now() >= this.budgetEnds ? 'the tick budget ran out before it started' : null;
+  }
+
+  /**
+   * The HTTP client for one account's requests: until the account has sent its first one, each is asked, with a
+   * request slot in hand, whether the run is stopping. A worker that waited for a slot starts nothing new then.
+   */
+  private gatedFor(id: string): Pick<HttpClient, 'request'> {
+    return {
+      request: (req, ro) =>
+        this.http.request(req, {
+          ...ro,
+          gate: () => {
+            if (this.sent.has(id)) return null;
+            const why = this.stopReason();
+            if (why === null) this.sent.add(id);
+            return why;
+          },
+        }),
+    };
+  }
+
   private async attempt(account: Account, action: ActionKind): Promise<Outcome> {
     const fn = adapters[account.provider][action];
     if (!fn) return { kind: 'transient', reason: `${action} does not apply to ${account.provider}` };
@@ -129,7 +158,7 @@ export class Runner {
     for (let n = 0; ; n++) {
       let outcome: Outcome;
       try {
-        outcome = await fn({ account, cfg: this.o.cfg, http: this.http, proxy: proxy.url, now: this.o.now, log: this.o.log });
+        outcome = await fn({ account, cfg: this.o.cfg, http: this.gatedFor(account.id), proxy: proxy.url, now: this.o.now, log: this.o.log });
       } catch (e) {
         if (!(e instanceof NetworkError)) throw e;
         outcome = e.kind === 'upstream' ? { kind: 'transient', reason: e.message } : { kind: 'network', reason: e.message };
@@ -172,16 +201,20 @@ export class Runner {
     const SIGNALS = this.o.embedded ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const);
     for (const s of SIGNALS) process.on(s, onSignal);
     // The budget: past it, nothing new starts; requests in flight have their own deadline.
-    const budgetEnds = Date.now() + this.o.cfg.tickBudgetMs;
-    // Each lane gets up to `concurrency` workers; the HTTP client caps requests in flight across all lanes.
+    this.budgetEnds = Date.now() + this.o.cfg.tickBudgetMs;
+    // Each lane gets more workers than `concurrency`: a worker spends part of each account on its lock and its
+    // fsync'd write, and meanwhile another can have a request in flight. The HTTP client still caps requests in
+    // flight at `concurrency`, and its gate keeps a worker that waited for a slot from starting after a signal.
     const workers: Promise<void>[] = [];
     for (const queue of lanes.values()) {
-      const n = Math.min(this.o.cfg.concurrency, queue.length);
+      // (concurrency 1 means one account at a time, in order: no extra worker then)
+      const c = this.o.cfg.concurrency;
+      const n = Math.min(c === 1 ? 1 : Math.ceil(c * 1.5), queue.length);
       for (let i = 0; i < n; i++) {
         workers.push(
           (async () => {
             for (let item = queue.shift(); item; item = queue.shift()) {
-              const why = this.report.signal ? `stopped by ${this.report.signal} before it started` : Date.now() >= budgetEnds ? 'the tick budget ran out before it started' : null;
+              const why = this.stopReason();
               if (why) {
                 this.report.skipped.push({ account: item.id, reason: why });
                 if (item.actions.length) this.report.leftUndone.push(item.id);
@@ -211,6 +244,13 @@ export class Runner {
     try {
       await this.runAccount(item);
     } catch (e) {
+      if (e instanceof NotStartedError) {
+        // nothing was sent for this account: what it had to do is left for the next run, as if never started
+        const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
+        this.report.skipped.push({ account: item.id, reason: e.message });
+        if (item.actions.some((a) => !done.has(a.action))) this.report.leftUndone.push(item.id);
+        return;
+      }
       const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
       const msg = e instanceof AccountFileError ? e.message : `internal error: ${(e as Error).message}`;
       this.fail(item, item.actions.filter((a) => !done.has(a.action)), msg, 'file');

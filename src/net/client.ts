@@ -14,9 +14,14 @@ export interface ClientOptions {
 
 export interface RequestOptions {
   proxy: string | null;
+  /** asked with a request slot in hand, just before sending: a reason not to send at all (the run is stopping) */
+  gate?: () => string | null;
   /** a response for which a retry would be pointless or harmful (a consumed refresh token, a running window) */
   final?: (res: HttpResponse) => boolean;
 }
+
+/** Nothing was sent: the gate said the run is stopping. */
+export class NotStartedError extends Error {}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -78,6 +83,11 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       await this.spaced(host);
       await this.slots.acquire();
+      const stop = attempt === 0 ? (ro.gate?.() ?? null) : null;
+      if (stop !== null) {
+        this.slots.release();
+        throw new NotStartedError(stop);
+      }
       let res: HttpResponse;
       try {
         res = await sendOnce({ ...req, headers }, { timeoutMs: this.opts.timeoutMs, proxy: ro.proxy });

@@ -6,7 +6,7 @@ import type { HttpClient } from '../net/client.js';
 export interface ProviderContext {
   account: Account;
   cfg: Config;
-  http: HttpClient;
+  http: Pick<HttpClient, 'request'>;
   /** the effective proxy for this account, null = direct */
   proxy: string | null;
   now: () => number;

@@ -45,4 +45,22 @@ describe('hardening: signals', () => {
     expect(r.stderr).toMatch(/a1: exited by a second SIGTERM while its token refresh was in flight; if the provider rotated the token, the new one is lost and this account needs a new login/);
     expectNoSecrets(r.stdout + r.stderr, w.secrets);
   });
+
+  it('with more workers than request slots, a worker that waited for a slot sends nothing after SIGTERM', async () => {
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\nconcurrency: 2\n'));
+    for (const id of ['a1', 'a2', 'a3', 'a4']) w.anthropic(id, { expiresIn: MIN });
+    w.sim.fault(SIM_PATHS.anthropicToken, { delayMs: 800, times: 2 });
+    const h = startCli(w.args('tick', '--json'));
+    for (let i = 0; i < 300 && w.sim.requestsTo(SIM_PATHS.anthropicToken).length < 2; i++) await sleep(10);
+    await sleep(100); // the third worker has its account's lock and waits for a request slot
+    h.child.kill('SIGTERM');
+    const r = await h.done;
+    expect(r.code).toBe(143);
+    const doc = parseJson(r);
+    expect(doc.actions.filter((a: any) => a.action === 'token' && a.ok)).toHaveLength(2);
+    expect(w.sim.requestsTo(SIM_PATHS.anthropicToken)).toHaveLength(2);
+    expect(doc.skipped.map((s: any) => s.reason)).toEqual(['stopped by SIGTERM before it started', 'stopped by SIGTERM before it started']);
+    expect(doc.leftUndone.sort()).toHaveLength(2);
+    expect(w.sim.state.refreshReuses).toBe(0);
+  });
 });
