@@ -1,15 +1,13 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
-import { attentionList, attentionStartsAt, needsPerson, type Attention, type Holder } from '../core/attention.js';
+import { attentionList, attentionStartsAt, type Attention } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
-import type { Account } from '../model/types.js';
 import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder, warningsDue } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
-import { describeProblem, problemsExitCode, type AccountStore, type FileProblem } from '../store/store.js';
-import type { Config } from '../config/types.js';
-import type { RunProblem } from '../core/events.js';
+import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { ConfigError } from '../config/load.js';
+import { rereadWorked, runProblems, tellConfigProblem, tellPeople } from './tick-notify.js';
 import { clockFrom, lookOnly, openContext, printJson, type GlobalOptions } from './context.js';
 
 export interface TickOptions {
@@ -31,81 +29,6 @@ function remind(store: AccountStore, log: Logger, attention: Attention[], now: n
   log.warn(`[tick] ${attention.length} account${attention.length === 1 ? ' needs' : 's need'} a person: ${list}`);
   saveReminder(store, now);
   return now + every;
-}
-
-/** What kept this run from its work, for the notifications (the log says each of them already). */
-function runProblems(cfg: Config, undone: readonly string[], problems: readonly FileProblem[], lockErrors: readonly { account: string; error: string }[] = [], lockDir = ''): RunProblem[] {
-  const out: RunProblem[] = [];
-  if (lockErrors.length) {
-    out.push({
-      key: 'tick:locks',
-      reason: `the locks directory ${lockDir} cannot be used (${lockErrors[0]!.error}), so ${lockErrors.length} account${lockErrors.length === 1 ? ' was' : 's were'} not worked on`,
-      fix: 'refresher doctor (then make the locks directory a directory this user can write)',
-    });
-  }
-  if (undone.length) {
-    out.push({
-      key: 'tick:budget',
-      reason: `a tick ran past tick_budget (${Math.round(cfg.tickBudgetMs / 1000)} s) and left ${undone.length} account${undone.length === 1 ? '' : 's'} undone (${undone.slice(0, 10).join(', ')}${undone.length > 10 ? ', …' : ''})`,
-      fix: 'refresher doctor (a slow proxy or upstream?); or raise tick_budget or concurrency in the config',
-    });
-  }
-  if (problems.length) {
-    out.push({
-      key: 'tick:files',
-      reason: `${problems.length} account file${problems.length === 1 ? '' : 's'} cannot be read and ${problems.length === 1 ? 'is' : 'are'} not maintained (${problems.slice(0, 5).map((p) => p.file).join(', ')}${problems.length > 5 ? ', …' : ''})`,
-      fix: 'refresher doctor',
-    });
-  }
-  return out;
-}
-
-async function tellConfigProblem(g: GlobalOptions, cfg: Config, message: string): Promise<void> {
-  const { resolveHome } = await import('../store/home.js');
-  const { AccountStore } = await import('../store/store.js');
-  const { createLogger } = await import('../log.js');
-  const store = new AccountStore(resolveHome(g.home));
-  const log = createLogger({ quiet: g.quiet });
-  const first = message.split('\n')[0]!.replace(/:$/, '');
-  const problem: RunProblem = { key: 'config:invalid', reason: `${first}, so no account is maintained until it is fixed`, fix: 'refresher doctor (it lists every problem), then fix the config' };
-  try {
-    const { notifyRun } = await import('../notify/run.js');
-    const n = await notifyRun(store, cfg, log, { problems: { scopes: ['config'], list: [problem] } }, Date.now());
-    for (const f of n.failures) log.warn(`[notify] ${f}`);
-  } catch (err) {
-    log.warn(`[notify] could not queue the notification: ${(err as Error).message}`);
-  }
-}
-
-/** The notifications of a full tick: every account's attention after the run, and the run's own problems. */
-async function tellPeople(store: AccountStore, cfg: Config, log: Logger, accounts: Account[], ids: string[], after: Attention[], problems: RunProblem[], now: number, holders: ReadonlyMap<string, Holder>) {
-  const { notifyRun } = await import('../notify/run.js');
-  const providers = new Map(accounts.map((a) => [a.id, a.provider]));
-  const list = after.map((a) => ({ ...a, provider: providers.get(a.account)! }));
-  const recovery = store.pendingRecovery();
-  const recheck = (changed: readonly string[]) => {
-    const out = new Map<string, (Attention & { provider: Account['provider'] }) | null>();
-    for (const id of changed) {
-      const r = store.read(id);
-      if (!('account' in r)) continue;
-      const x = needsPerson({ ...r.account, recovery: recovery.get(id) ?? null }, cfg, now, holders.get(id));
-      out.set(id, x ? { ...x, provider: r.account.provider } : null);
-    }
-    return out;
-  };
-  const n = await notifyRun(store, cfg, log, { attention: { list, ids: new Set(ids) }, problems: { scopes: ['tick', 'config'], list: problems } }, now, recheck);
-  for (const f of n.failures) log.warn(`[notify] ${f}`);
-  return n;
-}
-
-/** The accounts as they are after a run: those it worked on read again (a file that broke keeps the old view). */
-function rereadWorked(store: AccountStore, accounts: Account[], worked: ReadonlyMap<string, unknown>): Account[] {
-  const recovery = store.pendingRecovery();
-  return accounts.map((a) => {
-    if (!worked.has(a.id)) return a;
-    const r = store.read(a.id);
-    return 'account' in r ? { ...r.account, recovery: recovery.get(a.id) ?? null } : a;
-  });
 }
 
 /**
@@ -180,7 +103,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {
       try {
-        const n = await tellPeople(store, cfg, log, accounts, scan.ids, after, runProblems(cfg, undone, loaded.problems, report?.lockErrors, store.lockDir), now, holders);
+        const n = await tellPeople(store, cfg, log, accounts, after, runProblems(cfg, undone, loaded.problems, report?.lockErrors, store.lockDir), now, holders);
         notifyFailed = n.failures.length > 0;
         // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
         if (n.pending || n.busy) remindAt = now;

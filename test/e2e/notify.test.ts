@@ -225,4 +225,15 @@ describe('notifications', () => {
     expect((await w.tick()).code).toBe(0);
     expect(rx.got.map((g) => JSON.parse(g.body).kind)).toEqual(['run-problem', 'run-recovered']);
   });
+
+  it('an account whose file breaks after it was told is not "fine again": the broken file is told instead', async () => {
+    await w.start(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}/json\n    format: json\n`);
+    w.anthropic('a1', { expiresIn: 5 * MIN, fields: { rateLimitReset: null } });
+    w.sim.fault(SIM_PATHS.anthropicToken, INVALID_GRANT);
+    await w.tick();
+    w.home.writeRaw('a1', '{"version": 1, "id": "a1", ');
+    expect((await w.tick()).code).toBe(1);
+    const kinds = rx.got.map((g) => JSON.parse(g.body)).map((e) => `${e.kind}${e.account ? ` ${e.account}` : ''}`);
+    expect(kinds).toEqual(['needs-person a1', 'run-problem']);
+  });
 });
