@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { CodexConfigError, connect, disconnect, whereItPoints, type CodexRemembered } from '../accounts/codex-config.js';
 import { EXIT_OK, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ConnectOptions } from './connect.js';
+import { connectMemory, type ConnectOptions } from './connect.js';
 import { printJson } from './context.js';
 
 /**
@@ -29,13 +29,8 @@ export async function connectCodex(o: ConnectOptions, d: ConnectDeps): Promise<n
   const { writeFileAtomic } = await import('../store/atomic.js');
   const path = codexConfigPath();
   const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : null);
-  const remembered = (): CodexRemembered | null => {
-    try {
-      return JSON.parse(readFileSync(d.memory, 'utf8')) as CodexRemembered;
-    } catch {
-      return null;
-    }
-  };
+  const memory = connectMemory<CodexRemembered>(d.memory);
+  const remembered = memory.read;
   try {
     if (o.status) {
       const r = remembered();
@@ -59,21 +54,17 @@ export async function connectCodex(o: ConnectOptions, d: ConnectDeps): Promise<n
         if (next === null) rmSync(path);
         else if (next !== text) await writeFileAtomic(path, next, statSync(path).mode & 0o777);
       }
-      rmSync(d.memory, { force: true });
+      memory.forget();
       const what = text === null ? 'was already gone' : next === null ? 'removed (refresher had created it)' : next === r.originalText ? 'restored byte for byte' : 'restored (your other changes since are kept)';
       d.out(`the Codex CLI no longer goes through refresher: ${path} ${what}. Now ${whereItPoints(parse, next, path, null).says}`);
       return EXIT_OK;
     }
     const text = read();
     const next = connect(parse, text, path, d.url);
-    // A second connect keeps the first one's memory: --off must give back what was there before refresher.
     const before = remembered();
     if (!before) for (const r of next.replaced) d.log.warn(`${path}: ${r}; refresher replaces it while connected (\`refresher connect codex --off\` puts it back)`);
     if (text === null) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    if (!before) {
-      mkdirSync(dirname(d.memory), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(d.memory, JSON.stringify(next.remember));
-    } else if (before.url !== d.url) await writeFileAtomic(d.memory, JSON.stringify({ ...before, url: d.url }));
+    await memory.keep(before, next.remember, d.url);
     await writeFileAtomic(path, next.text, text === null ? 0o600 : statSync(path).mode & 0o777);
     d.out(`the Codex CLI now goes through refresher: model_provider "refresher" at ${d.url}/codex/codex and chatgpt_base_url ${d.url}/codex in ${path} (undo: refresher connect codex --off)`);
     if (!(await d.serving(d.url))) d.log.warn(`nothing answers ${d.url}/health yet: start it with \`refresher serve\` (or keep it running with a systemd user service)`);

@@ -23,6 +23,30 @@ export function claudeSettingsPath(): string {
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : null);
 
+/**
+ * What a client's file said before the first connect, kept in refresher's home until --off. A second connect
+ * keeps the first one's memory (only its URL follows): --off must give back what was there before refresher.
+ */
+export function connectMemory<T extends { url: string }>(path: string) {
+  return {
+    read(): T | null {
+      try {
+        return JSON.parse(readFileSync(path, 'utf8')) as T;
+      } catch {
+        return null;
+      }
+    },
+    async keep(before: T | null, first: T, url: string): Promise<void> {
+      const { writeFileAtomic } = await import('../store/atomic.js');
+      if (!before) {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        await writeFileAtomic(path, JSON.stringify(first));
+      } else if (before.url !== url) await writeFileAtomic(path, JSON.stringify({ ...before, url }));
+    },
+    forget: () => rmSync(path, { force: true }),
+  };
+}
+
 export async function serving(url: string): Promise<boolean> {
   try {
     const { sendOnce } = await import('../net/http.js');
@@ -48,14 +72,8 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
   }
   if (target !== 'claude') throw usageError(`connect ${target}: expected claude or codex`);
   const path = claudeSettingsPath();
-  const memory = join(store.home, 'connect', 'claude.json');
-  const remembered = (): Remembered | null => {
-    try {
-      return JSON.parse(readFileSync(memory, 'utf8')) as Remembered;
-    } catch {
-      return null;
-    }
-  };
+  const memory = connectMemory<Remembered>(join(store.home, 'connect', 'claude.json'));
+  const remembered = memory.read;
   const { writeFileAtomic } = await import('../store/atomic.js');
   const modeOf = (p: string) => statSync(p).mode & 0o777;
   try {
@@ -81,7 +99,7 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
         if (next === null) rmSync(path);
         else await writeFileAtomic(path, next, modeOf(path));
       }
-      rmSync(memory, { force: true });
+      memory.forget();
       const now = r.created ? null : r.originalValue;
       out(`${now ? `Claude Code points at ${now} again` : 'Claude Code is direct again'}: ${path} ${text === null ? 'was already gone' : r.created ? 'removed (refresher had created it)' : 'restored'}`);
       return EXIT_OK;
@@ -89,14 +107,10 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
     const text = read(path);
     const next = connect(text, path, url);
     if (text === null) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // A second connect keeps the first one's memory: --off must give back what was there before refresher.
     const before = remembered();
     const was = currentUrl(text, path);
     if (!before && was !== null && was !== url) log.warn(`${path}: ANTHROPIC_BASE_URL was ${was}; refresher replaces it while connected (\`refresher connect claude --off\` puts it back)`);
-    if (!before) {
-      mkdirSync(dirname(memory), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(memory, JSON.stringify(next.remember));
-    } else if (before.url !== url) await writeFileAtomic(memory, JSON.stringify({ ...before, url }));
+    await memory.keep(before, next.remember, url);
     await writeFileAtomic(path, next.text, text === null ? 0o600 : modeOf(path));
     out(`Claude Code now goes through refresher: ANTHROPIC_BASE_URL=${url} in ${path} (undo: refresher connect claude --off)`);
     if (!(await serving(url))) log.warn(`nothing answers ${url}/health yet: start it with \`refresher serve\` (or keep it running with a systemd user service)`);

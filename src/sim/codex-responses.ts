@@ -8,8 +8,6 @@ import type { LoggedRequest } from './server.js';
  * default it answers text, and after a tool result it quotes that result (so a tool round trip is visible).
  */
 export const CODEX_RESPONSES_PATH = '/backend-api/codex/responses';
-/** The same endpoint as a WebSocket. */
-export const WS_PATH = CODEX_RESPONSES_PATH;
 
 export type CodexAnswer =
   | { text: string; reasoning?: string; delayMs?: number }

@@ -35,8 +35,6 @@ export interface LoggedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** the body decoded (a zstd or gzip body as the backend reads it) */
   body: string;
-  /** its size on the wire */
-  bytes?: number;
   at: number;
   status?: number;
   /** when the connection of a trickling answer closed (the client, or a proxy, went away) */
@@ -171,7 +169,7 @@ export class Simulator {
     const path = parsedUrl.pathname;
     const raw = Buffer.concat(chunks);
     const decoded = decodeBody(raw, req.headers['content-encoding'] as string | undefined);
-    const entry: LoggedRequest = { method: req.method ?? '', path, query: parsedUrl.searchParams, headers: req.headers, body: (decoded ?? raw).toString('utf8'), bytes: raw.length, at: Date.now() };
+    const entry: LoggedRequest = { method: req.method ?? '', path, query: parsedUrl.searchParams, headers: req.headers, body: (decoded ?? raw).toString('utf8'), at: Date.now() };
     this.requests.push(entry);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;

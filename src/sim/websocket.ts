@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { streamAnswer, takeTurn, windowHeaders, WS_PATH, type EventSink } from './codex-responses.js';
+import { CODEX_RESPONSES_PATH, streamAnswer, takeTurn, windowHeaders, type EventSink } from './codex-responses.js';
 import type { LoggedRequest } from './server.js';
 import type { SimState } from './state.js';
 
@@ -11,7 +11,8 @@ import type { SimState } from './state.js';
  * each `response.create` text message is a turn, answered with the same events as over HTTPS, one text frame
  * each (as the real backend does); any other text message is echoed, so that a tunnel test sees frames both ways.
  */
-export { WS_PATH };
+/** The Responses endpoint, as a WebSocket. */
+export const WS_PATH = CODEX_RESPONSES_PATH;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -20,7 +21,7 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 }
 
 /** One unmasked frame (server to client). */
-export function frame(opcode: number, payload: Buffer): Buffer {
+function frame(opcode: number, payload: Buffer): Buffer {
   const n = payload.length;
   const head = n < 126 ? Buffer.from([0x80 | opcode, n]) : n < 65_536 ? Buffer.from([0x80 | opcode, 126, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([0x80 | opcode, 127]), bigLength(n)]);
   return Buffer.concat([head, payload]);
@@ -33,7 +34,7 @@ function bigLength(n: number): Buffer {
 }
 
 /** Client frames off a byte stream: FIN and opcode, 7/16/64-bit lengths, the mask; fragments joined. */
-export class FrameReader {
+class FrameReader {
   private pending = Buffer.alloc(0);
   private fragments: Buffer[] = [];
   private fragmentOpcode = 0;

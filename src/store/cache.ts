@@ -14,10 +14,6 @@ export function fingerprint(st: Stats): Fingerprint {
   return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
 }
 
-export function sameFingerprint(a: Fingerprint, b: Fingerprint | undefined): boolean {
-  return !!b && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
 export function cacheFile(home: string, name: string): string {
   return join(home, 'cache', name);
 }

@@ -50,6 +50,7 @@ describe.skipIf(!CODEX)('the real Codex CLI through serve', () => {
         expect(q.headers.authorization, q.path).toBe(`Bearer ${pool.accessToken}`);
         expect(q.headers['chatgpt-account-id'], q.path).toBe(pool.account.accountId);
       }
+      expect(w.sim.state.codexAnalyticsEvents).toBeGreaterThan(0); // the CLI's analytics went through serve too
       const turn = w.sim.state.codexTurns.at(-1);
       expect(turn.input.at(-1)).toMatchObject({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'say hi' }] });
       await until(() => w.home.read('pool-1').lastUsedAt !== null, 5000, 'the recorded use');
