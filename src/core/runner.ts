@@ -65,8 +65,7 @@ export interface RunOptions {
   embedded?: boolean;
 }
 
-/** The new state of an account after an outcome. */
-/** `counted`: a failure of this run was counted already (failures count per run, not per action). */
+/** The new state of an account after an outcome. `counted`: a failure of this run was counted already (failures count per run, not per action). */
 export function outcomePatch(a: Account, o: Outcome, at: number, counted = false): AccountPatch | null {
   switch (o.kind) {
     case 'ok':
@@ -121,7 +120,6 @@ export class Runner {
     return { url: c.url, fromPool: c.source === 'pool' };
   }
 
-  /** One action, with the pool's answer to a blocked proxy. Network errors become outcomes. */
   /** Accounts that have sent a request in this run: past that, their work goes on to its end. */
   private readonly sent = new Set<string>();
   private budgetEnds = Infinity;
@@ -151,6 +149,7 @@ export class Runner {
     };
   }
 
+  /** One action, with the pool's answer to a blocked proxy. Network errors become outcomes. */
   private async attempt(account: Account, action: ActionKind): Promise<Outcome> {
     const fn = adapters[account.provider][action];
     if (!fn) return { kind: 'transient', reason: `${action} does not apply to ${account.provider}` };
@@ -244,14 +243,13 @@ export class Runner {
     try {
       await this.runAccount(item);
     } catch (e) {
+      const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
       if (e instanceof NotStartedError) {
         // nothing was sent for this account: what it had to do is left for the next run, as if never started
-        const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
         this.report.skipped.push({ account: item.id, reason: e.message });
         if (item.actions.some((a) => !done.has(a.action))) this.report.leftUndone.push(item.id);
         return;
       }
-      const done = new Set(this.report.actions.filter((a) => a.account === item.id).map((a) => a.action));
       const msg = e instanceof AccountFileError ? e.message : `internal error: ${(e as Error).message}`;
       this.fail(item, item.actions.filter((a) => !done.has(a.action)), msg, 'file');
     }
