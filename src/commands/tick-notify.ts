@@ -6,10 +6,9 @@ import type { Account } from '../model/types.js';
 import type { AccountStore, FileProblem } from '../store/store.js';
 import type { GlobalOptions } from './context.js';
 
-/**
- * tick's part in the notifications: the run's own problems, the accounts read again after the run, and the
- * hand-over to the notify room (loaded only when `notify:` names a channel).
- */
+// tick's part in the notifications: the run's own problems, the accounts read again after the run, and the
+// hand-over to the notify room (loaded only when `notify:` names a channel).
+
 /**
  * The accounts as they are after a run: those it worked on read again. A file that broke keeps the old view, or,
  * with `keepOld: false`, is left out.
