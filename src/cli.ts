@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitError, EXIT_FAILED, EXIT_USAGE } from './errors.js';
-import { writeErr } from './log.js';
+import { writeErr, writeOut } from './log.js';
 import { escapeControl, redact } from './util/secrets.js';
 import { version } from './version.js';
 import type { GlobalOptions } from './commands/context.js';
@@ -258,7 +258,7 @@ try {
 } catch (e) {
   // With --json, a usage or config error is also a document on stdout; the exit code is the same.
   const asJson = (code: number, message: string) => {
-    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code, message: redact(message) } }, null, 2) + '\n');
+    if (process.argv.includes('--json')) writeOut(JSON.stringify({ error: { code, message: redact(message) } }, null, 2) + '\n');
   };
   if (e instanceof CommanderError) {
     // --help and --version end here with code 0; usage errors were already printed by commander.

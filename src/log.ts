@@ -24,6 +24,22 @@ export function writeErr(text: string): void {
   }
 }
 
+let stdoutGone = false;
+/**
+ * Everything a command prints on stdout. When the reader goes away (`status --json | head`) the rest is dropped
+ * quietly, and the command still finishes its work with its own exit code: a tick is not cut short by a pager.
+ */
+export function writeOut(text: string): void {
+  if (stdoutGone) return;
+  if (!process.stdout.listenerCount('error')) {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stdoutGone = true;
+    });
+  }
+  process.stdout.write(text);
+}
+
 export function isLogLevel(v: string): v is LogLevel {
   return v in ORDER;
 }

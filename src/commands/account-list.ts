@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { EXIT_OK } from '../errors.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
 import { renderTable, type Cell } from '../render/table.js';
@@ -35,7 +36,7 @@ export async function accountList(g: GlobalOptions, o: { json?: boolean; color?:
   // a file that cannot be read has no settings to show: its row says so, and what is wrong goes below the table
   for (const p of loaded.problems) table.push([{ text: p.id }, { text: '?' }, { text: '-' }, { text: 'error', tone: 'bad' }, { text: '-' }, { text: '-' }, { text: '-' }, { text: '-' }, { text: '-' }]);
   const tty = process.stdout.isTTY === true;
-  process.stdout.write(await renderTable(['id', 'provider', 'label', 'status', 'paused', 'auto-refresh', 'proxy', 'priority', 'linked to'], table, { tty, color: tty && o.color !== false && !process.env.NO_COLOR }));
-  if (loaded.problems.length) process.stdout.write(`\n${loaded.problems.map((p) => `${p.id}: ${describeProblem(p)}`).join('\n')}\n`);
+  writeOut(await renderTable(['id', 'provider', 'label', 'status', 'paused', 'auto-refresh', 'proxy', 'priority', 'linked to'], table, { tty, color: tty && o.color !== false && !process.env.NO_COLOR }));
+  if (loaded.problems.length) writeOut(`\n${loaded.problems.map((p) => `${p.id}: ${describeProblem(p)}`).join('\n')}\n`);
   return problemsExitCode(loaded.problems);
 }

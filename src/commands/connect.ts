@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,7 +66,7 @@ export async function connectCommand(g: GlobalOptions, target: string, o: Connec
   const host = ['0.0.0.0', '::'].includes(cfg.serve.host) ? '127.0.0.1' : cfg.serve.host;
   const url = (o.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${cfg.serve.port}`).replace(/\/+$/, '');
   if (o.url && !/^https?:\/\/[^/]+/.test(o.url)) throw usageError(`--url: expected http://host:port, got "${o.url}"`);
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => writeOut(s + '\n');
   if (target === 'codex') {
     const { connectCodex } = await import('./connect-codex.js');
     return connectCodex(o, { memory: join(store.home, 'connect', 'codex.json'), url, log, out, serving });

@@ -1,8 +1,9 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, writeOut } from '../log.js';
 import { resolveHome } from '../store/home.js';
 import { AccountStore } from '../store/store.js';
+import { jsonArrayPieces } from '../render/json.js';
 import { redact } from '../util/secrets.js';
 import { parseNow } from '../util/time.js';
 import { usageError } from '../errors.js';
@@ -48,7 +49,11 @@ export function clockFrom(nowFlag: string | undefined): () => number {
   return () => base + (Date.now() - started);
 }
 
-/** The one way a command writes a document to stdout; scrubbed like every log line. */
+/** The one way a command writes a document to stdout; scrubbed like every log line. A long list goes in pieces. */
 export function printJson(doc: unknown): void {
-  process.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
+  if (!Array.isArray(doc)) {
+    writeOut(redact(JSON.stringify(doc, null, 2)) + '\n');
+    return;
+  }
+  for (const piece of jsonArrayPieces(doc)) writeOut(redact(piece));
 }

@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,12 +21,7 @@ export async function demo(o: { keep?: boolean }): Promise<number> {
   await sim.start();
   const home = mkdtempSync(join(tmpdir(), 'refresher-demo-'));
   // `refresher demo | head -1`: a reader that left is not a failure, and the temporary home still goes
-  let readerGone = false;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    readerGone = true;
-  });
-  const out = (s: string) => void (readerGone || process.stdout.write(s + '\n'));
+  const out = (s: string) => writeOut(s + '\n');
   try {
     writeFileSync(join(home, 'config.yaml'), sim.configYaml('request_delay_ms: 0\n'), { mode: 0o600 });
     const store = new AccountStore(home);

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { attentionList } from '../core/attention.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, writeOut } from '../log.js';
 import type { Account } from '../model/types.js';
 import { chooseProxy } from '../net/proxy.js';
 import { windowMethodOf } from '../providers/window-method.js';
@@ -262,8 +262,8 @@ export async function doctor(g: GlobalOptions, o: { json?: boolean; fix?: boolea
   if (o.json) printJson({ ok: !bad.length, checks: checks.map(({ name, ok, detail, fix }) => ({ name, ok, detail, ...(fix ? { fix } : {}) })) });
   else {
     // Through the scrubber like every other output: details quote upstream and proxy errors.
-    for (const c of checks) process.stdout.write(redact(c.ok ? `ok    ${c.name}: ${c.detail}\n` : `FIX   ${c.name}: ${c.detail}\n      run: ${c.fix}\n`));
-    process.stdout.write(bad.length ? `\n${bad.length} thing${bad.length === 1 ? '' : 's'} to fix\n` : '\nall is well\n');
+    for (const c of checks) writeOut(redact(c.ok ? `ok    ${c.name}: ${c.detail}\n` : `FIX   ${c.name}: ${c.detail}\n      run: ${c.fix}\n`));
+    writeOut(bad.length ? `\n${bad.length} thing${bad.length === 1 ? '' : 's'} to fix\n` : '\nall is well\n');
   }
   return bad.length ? EXIT_FAILED : EXIT_OK;
 }

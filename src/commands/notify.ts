@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { EXIT_FAILED, EXIT_OK } from '../errors.js';
 import type { NotifyEvent } from '../core/events.js';
 import { openContext, printJson, type GlobalOptions } from './context.js';
@@ -19,6 +20,6 @@ export async function notifyTest(g: GlobalOptions, o: { json?: boolean }): Promi
   const { closeDispatchers } = await import('../net/dispatcher.js');
   await closeDispatchers();
   if (o.json) printJson(results);
-  else for (const r of results) r.ok ? process.stdout.write(`ok      ${r.channel}\n`) : log.error(`failed  ${r.channel}: ${r.error}`);
+  else for (const r of results) r.ok ? writeOut(`ok      ${r.channel}\n`) : log.error(`failed  ${r.channel}: ${r.error}`);
   return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;
 }

@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -101,7 +102,7 @@ function writeUnit(path: string, text: string, force: boolean): 'written' | 'unc
 export async function schedule(g: GlobalOptions, kind: string, o: ScheduleOptions): Promise<number> {
   const home = resolveHome(g.home);
   const every = o.every ?? '1m';
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => writeOut(s + '\n');
   if (kind === 'systemd') {
     const units = [...systemdUnits(home, every, !!o.user), ...(o.serve ? [serveUnit(home, !!o.user)] : [])];
     const enable = o.serve ? 'refresher-tick.timer refresher-serve.service' : 'refresher-tick.timer';

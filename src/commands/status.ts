@@ -1,3 +1,4 @@
+import { writeOut } from '../log.js';
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { prometheusText } from '../render/metrics.js';
 import { lastTick } from '../store/plan-cache.js';
@@ -94,12 +95,12 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       // Atomic, so that node_exporter never reads half a file; 0644, as node_exporter runs as its own user.
       const { writeFileAtomic } = await import('../store/atomic.js');
       await writeFileAtomic(o.output, text, 0o644);
-    } else process.stdout.write(text);
+    } else writeOut(text);
     return exitCode;
   }
 
   if (format === 'json') {
-    const rows: object[] = statusRows(accounts, cfg, now, pool, holders);
+    const rows: object[] = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
     for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
     printJson(rows);
     return exitCode;
@@ -140,13 +141,13 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
   const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
   const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
-  process.stdout.write(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor, fit }));
+  writeOut(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor, fit }));
   if (loaded.problems.length) {
-    process.stdout.write(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`);
+    writeOut(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`);
   }
   if (attention.size) {
     const lines = [...attention.values()].map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`);
-    process.stdout.write(`\n${attention.size} account${attention.size === 1 ? ' needs' : 's need'} a person:\n${lines.join('')}`);
+    writeOut(`\n${attention.size} account${attention.size === 1 ? ' needs' : 's need'} a person:\n${lines.join('')}`);
   }
   return exitCode;
 }

@@ -55,7 +55,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   // bin/refresher's fast path may already have asked the cache (and found something due): do not stat every file twice.
   const idleChecked = (globalThis as { refresherIdleChecked?: boolean }).refresherIdleChecked === true;
   if (!only && !idleChecked && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
-  const loaded = store.loadAll(only, scan.ids);
+  const loaded = store.loadAll(only, scan);
   for (const w of o.dryRun ? loaded.warnings : warningsDue(store, loaded.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);

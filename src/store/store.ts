@@ -55,6 +55,18 @@ export interface LoadResult {
   warnings: string[];
 }
 
+/** What the accounts directory holds (see AccountStore.scan). */
+export interface Scan {
+  ids: string[];
+  /** the ids whose directory entry says "regular file" */
+  regular: Set<string>;
+  /** id -> names of the temp and probe files that killed writes left */
+  leftovers: Map<string, string[]>;
+}
+
+const NO_SUCH_FILE = 'no such account file; run `refresher status` to list accounts';
+const SYMLINK = 'is a symbolic link; refresher keeps account files as regular files: replace the link with the file itself';
+
 /** A compare-and-set write found the file changed by another process. */
 export class StaleWriteError extends Error {}
 
@@ -124,24 +136,29 @@ export class AccountStore {
    * The account ids, and the leftovers of writes that never finished: `<id>.json.<pid>.<hex>.tmp` (a write
    * killed before its rename) and `.probe` files (see probeWritable).
    */
-  scan(): { ids: string[]; leftovers: Map<string, string[]> } {
-    let names: string[];
+  scan(): Scan {
+    let entries: import('node:fs').Dirent[];
     try {
-      names = readdirSync(this.dir);
+      entries = readdirSync(this.dir, { withFileTypes: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ids: [], leftovers: new Map() };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ids: [], regular: new Set(), leftovers: new Map() };
       throw e;
     }
     const ids: string[] = [];
+    const regular = new Set<string>();
     const leftovers = new Map<string, string[]>();
-    for (const n of names) {
-      if (n.endsWith('.json')) ids.push(n.slice(0, -5));
-      else {
+    for (const d of entries) {
+      const n = d.name;
+      if (n.endsWith('.json')) {
+        const id = n.slice(0, -5);
+        ids.push(id);
+        if (d.isFile()) regular.add(id);
+      } else {
         const m = LEFTOVER.exec(n);
         if (m) leftovers.set(m[1]!, [...(leftovers.get(m[1]!) ?? []), n]);
       }
     }
-    return { ids: ids.sort(), leftovers };
+    return { ids: ids.sort(), regular, leftovers };
   }
 
   get recoveryDir(): string {
@@ -167,30 +184,36 @@ export class AccountStore {
     return out;
   }
 
-  /** Reads one file without a lock. Never modifies it, whatever is wrong with it. */
-  read(id: string, warnings?: string[]): LoadedAccount | FileProblem {
+  /**
+   * Reads one file without a lock. Never modifies it, whatever is wrong with it. `listedRegular`: the directory
+   * listing just said it is a regular file (so the lstat is spared; the open and fstat still check).
+   */
+  read(id: string, warnings?: string[], listedRegular = false): LoadedAccount | FileProblem {
     const file = this.fileOf(id);
     const problem = (field: string | null, message: string): FileProblem => ({ id, file, field, message });
     if (!ID_PATTERN.test(id)) return problem(null, `the file name is not a valid account id ([a-z0-9][a-z0-9._-]{0,63}); rename it`);
     let text: string;
     let fp: Fingerprint;
-    // Look before opening: a FIFO would block the open, and a symlink would be replaced by a regular file on
-    // the next write while its target kept the consumed token.
-    const lst = lstatSync(file, { throwIfNoEntry: false });
-    if (!lst) return problem(null, `no such account file; run \`refresher status\` to list accounts`);
-    if (lst.isSymbolicLink()) return problem(null, 'is a symbolic link; refresher keeps account files as regular files: replace the link with the file itself');
-    if (!lst.isFile()) return problem(null, `is not a regular file (${fileKind(lst)}); remove it or move it out of ${this.dir}`);
+    // Look before opening: a symlink would be replaced by a regular file on the next write while its target
+    // kept the consumed token, and a device is not ours to open. (The listing's file types say the same for a
+    // whole directory at no cost; a swap after it is caught by O_NOFOLLOW, O_NONBLOCK and the fstat.)
+    if (!listedRegular) {
+      const lst = lstatSync(file, { throwIfNoEntry: false });
+      if (!lst) return problem(null, NO_SUCH_FILE);
+      if (lst.isSymbolicLink()) return problem(null, SYMLINK);
+      if (!lst.isFile()) return problem(null, `is not a regular file (${fileKind(lst)}); remove it or move it out of ${this.dir}`);
+    }
     let fd: number;
     try {
       fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      return problem(null, code === 'ENOENT' ? `no such account file; run \`refresher status\` to list accounts` : `cannot open it (${code})`);
+      return problem(null, code === 'ENOENT' ? NO_SUCH_FILE : code === 'ELOOP' ? SYMLINK : `cannot open it (${code})`);
     }
     try {
       const st = fstatSync(fd);
       fp = fingerprint(st);
-      if (!st.isFile()) return problem(null, 'not a regular file');
+      if (!st.isFile()) return problem(null, `is not a regular file (${fileKind(st)}); remove it or move it out of ${this.dir}`);
       if (st.size === 0) return problem(null, 'the file is empty; restore it from a backup or remove it');
       if (st.size > MAX_FILE_BYTES) return problem(null, `the file is ${st.size} bytes, over the 1 MiB limit for an account file`);
       const w = warnings && modeWarning(file, st.mode, 0o600);
@@ -242,13 +265,13 @@ export class AccountStore {
     return st ? { fingerprint: fingerprint(st), warning: modeWarning(file, st.mode, 0o600) } : null;
   }
 
-  /** Every account file; `ids` when the caller has just listed them (see scan). */
-  loadAll(only?: ReadonlySet<string>, ids: readonly string[] = this.listIds()): LoadResult {
+  /** Every account file; `listing` when the caller has just listed them (see scan). */
+  loadAll(only?: ReadonlySet<string>, listing: Scan = this.scan()): LoadResult {
     const result: LoadResult = { accounts: [], problems: [], warnings: this.dirWarnings() };
     const recovery = this.pendingRecovery();
-    for (const id of ids) {
+    for (const id of listing.ids) {
       if (only && !only.has(id)) continue;
-      const r = this.read(id, result.warnings);
+      const r = this.read(id, result.warnings, listing.regular.has(id));
       if ('account' in r) {
         r.account.recovery = recovery.get(id) ?? null;
         result.accounts.push(r);

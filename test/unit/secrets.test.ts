@@ -52,3 +52,40 @@ describe('redact: URL passwords anywhere in a line', () => {
     expect(redact(redact('socks5://me:x@h'))).toBe('socks5://me:***@h');
   });
 });
+
+describe('redact: against a brute-force reference', () => {
+  // A seeded generator, so that a failure names a case that can be run again.
+  let seed = 20;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const pick = (chars: string, n: number) => Array.from({ length: n }, () => chars[rand(chars.length)]).join('');
+  const TOKEN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/-';
+  const secrets = Array.from({ length: 6 }, (_, i) => `fz${i}-${pick(TOKEN, 14 + rand(40))}`);
+  for (const s of secrets) registerSecret(s);
+  const all = [...secrets, 'sk-ant-ort01-AAAAbbbbCCCCdddd', 'eyJhbGciOi.payload.sig-xyz', 'rt_Q7wNf2LpX9vK4sTb8mZcR1yHd6GjU3aE'];
+
+  /** Every 12-character window of a run that occurs in a secret is marked; each marked stretch becomes ***. */
+  function reference(text: string): string {
+    return text.replace(/[A-Za-z0-9._~+/-]{12,}/g, (run) => {
+      const marked = new Array<boolean>(run.length).fill(false);
+      for (let i = 0; i + 12 <= run.length; i++) if (all.some((s) => s.includes(run.slice(i, i + 12)))) marked.fill(true, i, i + 12);
+      return run.replace(/./g, (c, i: number) => (!marked[i] ? c : i === 0 || !marked[i - 1] ? '***' : ''));
+    });
+  }
+
+  it('agrees on texts made of secret pieces, token noise and separators', () => {
+    for (let n = 0; n < 400; n++) {
+      let text = '';
+      for (let k = 0; k < 1 + rand(8); k++) {
+        const r = rand(4);
+        if (r === 0) {
+          const s = all[rand(all.length)]!;
+          const from = rand(s.length);
+          text += s.slice(from, from + 8 + rand(s.length));
+        } else if (r === 1) text += pick(TOKEN, rand(20));
+        else if (r === 2) text += pick(' "=:;,\n{}é', 1 + rand(3));
+        else text += String(1_700_000_000_000 + rand(1e9));
+      }
+      expect(redact(text), JSON.stringify(text)).toBe(reference(text));
+    }
+  });
+});
