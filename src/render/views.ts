@@ -38,19 +38,9 @@ export function statusRows(
   const byId = new Map(accounts.map((a) => [a.id, a]));
   return plan.accounts.map((p) => {
     const a = byId.get(p.id)!;
-    // the settings' fields spelled out, not spread: a spread of 11 fields into 26 made each row a slow object
-    return {
-      id: a.id,
-      provider: a.provider,
-      label: a.label,
-      email: a.email,
-      status: a.status,
-      paused: a.paused,
-      autoRefresh: a.autoRefresh,
-      priority: a.priority,
-      proxy: describeProxy(a, cfg, poolAnswer),
-      endpoint: a.endpoint,
-      source: a.source,
+    // Object.assign, not a spread into a literal: a spread of 11 fields into 27 made each row a slow object
+    // (status --json over 10,000 accounts spent 120 ms there)
+    return Object.assign(settingsView(a, cfg, poolAnswer), {
       failedCount: a.failedCount,
       lastFailure: a.lastFailure,
       expiresAt: 'expiresAt' in a.credentials ? a.credentials.expiresAt : null,
@@ -65,6 +55,6 @@ export function statusRows(
       window: a.window,
       recovery: a.recovery ?? null,
       attention: attention.get(a.id) ?? null,
-    };
+    });
   });
 }
