@@ -55,5 +55,10 @@ export function printJson(doc: unknown): void {
     writeOut(redact(JSON.stringify(doc, null, 2)) + '\n');
     return;
   }
-  for (const piece of jsonArrayPieces(doc)) writeOut(redact(piece));
+  printJsonTexts(doc.map((x) => JSON.stringify(x, null, 2)));
+}
+
+/** A list whose elements are already JSON text (`JSON.stringify(x, null, 2)`): printed, and scrubbed, as printJson would. */
+export function printJsonTexts(texts: readonly string[]): void {
+  for (const piece of jsonArrayPieces(texts, undefined, (t) => t)) writeOut(redact(piece));
 }

@@ -1,17 +1,18 @@
-import { writeOut } from '../log.js';
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { prometheusText } from '../render/metrics.js';
 import { lastTick } from '../store/plan-cache.js';
-import { attentionList } from '../core/attention.js';
+import { attentionList, type Attention, type Holder } from '../core/attention.js';
 import { planTick } from '../core/planner.js';
-import type { Account, AccountPlan, Quota } from '../model/types.js';
-import { describeProxy } from '../net/proxy.js';
+import { writeOut, type Logger } from '../log.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
-import { describeProblem, problemsExitCode } from '../store/store.js';
-import { clockFrom, openContext, printJson, type GlobalOptions } from './context.js';
+import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type CachedRow } from '../store/status-cache.js';
+import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
+import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
 import { terminalWidth, renderTable, type Cell } from '../render/table.js';
-import { statusRows } from '../render/views.js';
-import { formatSpan, relative } from '../util/time.js';
+import { statusCells, statusHeader } from '../render/status-table.js';
+import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
+import { redact } from '../util/secrets.js';
+import type { Config } from '../config/types.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -24,50 +25,13 @@ export interface StatusOptions {
   color?: boolean;
 }
 
-function quotaText(a: Account): string {
-  const q: Quota | null = a.quota;
-  if (!q || q.checkedAt === null) return '-';
-  const pct = (v: number | null | undefined) => (v == null ? '?' : `${Math.round(v)}%`);
-  if (a.provider !== 'grok' && !q.fiveHour && !q.sevenDay && !q.weekly && !q.primary && !q.secondary) return '-';
-  const count = (left: number | null | undefined, total: number | null | undefined) => `${left ?? '?'}${total != null ? `/${total}` : ''}`;
-  switch (a.provider) {
-    case 'grok': {
-      const per = q.windowSizeSeconds ? ` per ${formatSpan(q.windowSizeSeconds * 1000)}` : '';
-      return `normal ${count(q.remainingQueries, q.totalQueries)}, heavy ${count(q.heavyRemainingQueries, q.heavyTotalQueries)}${per}`;
-    }
-    case 'anthropic':
-      return `5h ${pct(q.fiveHour?.utilization)}, 7d ${pct(q.sevenDay?.utilization)}`;
-    case 'codex':
-      // Files written before windows were named by their length hold primary/secondary.
-      return `5h ${pct((q.fiveHour ?? q.primary)?.usedPercent)}, wk ${pct((q.weekly ?? q.secondary)?.usedPercent)}`;
-  }
-}
-
-/** Every other window the service reported (anthropic by name, codex by minutes), for `status --all`. */
-function otherWindowsText(a: Account): string {
-  const w = a.quota?.windows;
-  if (!w) return '-';
-  const pct = (v: number | null | undefined) => (v == null ? '?' : `${Math.round(v)}%`);
-  return Object.entries(w)
-    .map(([name, x]) => `${name} ${pct(x.utilization ?? x.usedPercent)}`)
-    .join(', ');
-}
-
-function stateOf(a: Account, max: number): { text: string; tone: Cell['tone'] } {
-  if (a.recovery) return { text: 'tokens in recovery', tone: 'bad' };
-  if (a.status === 'expired') return { text: 'expired', tone: 'bad' };
-  if (a.paused) return { text: 'paused', tone: 'dim' };
-  // past max_failures the count is not a fraction of anything: say how many in a row
-  if (a.failedCount >= max) return { text: `cooling down (${a.failedCount} failures in a row)`, tone: 'bad' };
-  if (a.failedCount > 0) return { text: `failing ${a.failedCount}/${max}`, tone: 'warn' };
-  return { text: 'active', tone: 'good' };
-}
-
-function nextText(p: AccountPlan, now: number): string {
-  if (p.skip) return `- (${p.skip})`;
-  if (!p.next) return '-';
-  const when = p.next.at <= now ? 'now' : relative(p.next.at, now);
-  return `${when}: ${p.next.reason}`;
+/** One row of the answer: made in this run (`row`), or remembered by the status cache (`text` only). */
+interface Line {
+  id: string;
+  priority: number;
+  row: StatusRow | null;
+  text: string | null;
+  needsPerson: boolean;
 }
 
 export async function status(g: GlobalOptions, o: StatusOptions): Promise<number> {
@@ -76,64 +40,60 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   if (o.output && format !== 'prometheus') throw usageError('--output is for --format prometheus (the textfile collector reads a file)');
   const { store, cfg, log } = await openContext(g, { json: format !== 'table', existing: true });
   const now = clockFrom(o.now)();
-  const loaded = store.loadAll();
+  // lock.ts reads /proc when it loads: only on the paths that look at locks, never an idle tick
+  const holders = (await import('../store/lock.js')).liveHolders(store.lockDir);
+  const pool = currentPoolProxy(store, cfg, now);
+  if (format === 'prometheus') return prometheus(store, cfg, log, now, holders, o.output);
+
+  const key = statusCacheKey(cfg.fingerprint, pool);
+  const cache = readStatusCache(store, key);
+  const loaded = loadForStatus(store, store.scan(), cache, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
-  // lock.ts reads /proc when it loads: only on the paths that look at locks, never an idle tick
-  const holders = (await import('../store/lock.js')).liveHolders(store.lockDir);
   const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
-  // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
-  const exitCode = Math.max(problemsExitCode(loaded.problems), attention.size ? EXIT_FAILED : EXIT_OK);
-  const byId = new Map(loaded.accounts.map((l) => [l.account.id, l.account]));
-  const pool = currentPoolProxy(store, cfg, now);
+  const fresh = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
+  const lines: Line[] = [
+    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, needsPerson: row.attention !== null })),
+    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: c.text, needsPerson: c.needsPerson })),
+  ];
+  // plan order (the planner's byPriority), whichever way each row came
+  lines.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const textOf = (l: Line) => (l.text ??= JSON.stringify(l.row, null, 2));
 
-  if (format === 'prometheus') {
-    const { Outbox } = await import('../store/outbox.js');
-    const text = prometheusText(accounts, cfg, [...attention.values()], loaded.problems.length, lastTick(store), cfg.notify.length ? new Outbox(store).counts() : undefined);
-    if (o.output) {
-      // Atomic, so that node_exporter never reads half a file; 0644, as node_exporter runs as its own user.
-      const { writeFileAtomic } = await import('../store/atomic.js');
-      await writeFileAtomic(o.output, text, 0o644);
-    } else writeOut(text);
-    return exitCode;
+  // A pretend time (--now) writes nothing, not even a cache.
+  const freshKept = o.now ? [] : keepable(loaded, plan.accounts, attention, holders, now);
+  if (!o.now && (freshKept.length || !cache || cache.size !== loaded.cached.length)) {
+    const byId = new Map(lines.map((l) => [l.id, l]));
+    // scrubbed before it is stored, like everything printed
+    for (const k of freshKept) k.text = redact(textOf(byId.get(k.id)!));
+    saveStatusCache(store, key, [...loaded.cached, ...freshKept]);
   }
+
+  // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
+  const needing = lines.filter((l) => l.needsPerson).length;
+  const exitCode = Math.max(problemsExitCode(loaded.problems), needing ? EXIT_FAILED : EXIT_OK);
 
   if (format === 'json') {
-    const rows: object[] = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
-    for (const pr of loaded.problems) rows.push({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) });
-    printJson(rows);
+    const problems = loaded.problems.map((pr) => JSON.stringify({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) }, null, 2));
+    printJsonTexts([...lines.map(textOf), ...problems]);
     return exitCode;
   }
 
-  const header = ['id', 'provider', 'state', 'token expires', 'window resets', 'quota', 'last used', 'failures', 'next due'];
-  if (o.all) header.push('proxy', 'priority', 'other windows', 'last failure');
-  const rows: Cell[][] = plan.accounts.map((p) => {
-    const a = byId.get(p.id)!;
-    const st = stateOf(a, cfg.maxFailures);
-    const exp = 'expiresAt' in a.credentials ? a.credentials.expiresAt : null;
-    const row: Cell[] = [
-      { text: a.id },
-      { text: a.provider },
-      { text: st.text, tone: st.tone },
-      { text: exp === null ? '-' : `${a.setupToken ? 'setup token, expires ' : ''}${relative(exp, now)}`, tone: exp !== null && exp <= now ? 'warn' : undefined },
-      { text: a.window ? `refused (${a.window.method})` : a.rateLimitReset === null ? '-' : relative(a.rateLimitReset, now), tone: a.window ? 'bad' : undefined },
-      { text: quotaText(a) },
-      { text: a.lastUsedAt === null ? '-' : relative(a.lastUsedAt, now) },
-      { text: String(a.failedCount), tone: a.failedCount ? 'warn' : undefined },
-      { text: nextText(p, now), tone: p.skip ? 'dim' : undefined },
-    ];
-    if (o.all) row.push({ text: describeProxy(a, cfg, pool) }, { text: String(a.priority) }, { text: otherWindowsText(a) }, { text: a.lastFailure?.reason ?? '-' });
-    return row;
-  });
+  // the remembered rows parsed in one go (one JSON.parse of the lot is faster than one per row)
+  const remembered = JSON.parse(`[${lines.flatMap((l) => (l.row ? [] : [l.text!])).join(',')}]`) as StatusRow[];
+  let next = 0;
+  const rows = lines.map((l) => l.row ?? remembered[next++]!);
+  const header = statusHeader(!!o.all);
+  const cells: Cell[][] = rows.map((r) => statusCells(r, now, cfg.maxFailures, !!o.all));
   // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
   // every row.
   for (const pr of loaded.problems) {
     const row: Cell[] = [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }];
     while (row.length < header.length) row.push({ text: '' });
-    rows.push(row);
+    cells.push(row);
   }
-  if (!rows.length) {
+  if (!cells.length) {
     log.info(`no accounts in ${store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
     return EXIT_OK;
   }
@@ -141,13 +101,52 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
   const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
   const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
-  writeOut(await renderTable(header, rows, { tty: process.stdout.isTTY === true, color: useColor, fit }));
+  writeOut(await renderTable(header, cells, { tty: process.stdout.isTTY === true, color: useColor, fit }));
   if (loaded.problems.length) {
-    writeOut(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`);
+    writeOut(redact(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
   }
-  if (attention.size) {
-    const lines = [...attention.values()].map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`);
-    writeOut(`\n${attention.size} account${attention.size === 1 ? ' needs' : 's need'} a person:\n${lines.join('')}`);
+  // by id, which is the order the accounts are read in (scan sorts them), cached or not
+  const people = rows.map((r) => r.attention).filter((x): x is Attention => x !== null).sort((a, b) => (a.account < b.account ? -1 : 1));
+  if (people.length) {
+    const text = people.map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`).join('');
+    writeOut(redact(`\n${people.length} account${people.length === 1 ? ' needs' : 's need'} a person:\n${text}`));
   }
+  return exitCode;
+}
+
+/** The accounts read in this run whose rows the status cache may keep (see rowStableUntil). */
+function keepable(
+  loaded: ReturnType<typeof loadForStatus>,
+  plans: ReturnType<typeof planTick>['accounts'],
+  attention: ReadonlyMap<string, Attention>,
+  holders: ReadonlyMap<string, Holder>,
+  now: number,
+): CachedRow[] {
+  const planOf = new Map(plans.map((p) => [p.id, p]));
+  const out: CachedRow[] = [];
+  for (const l of loaded.accounts) {
+    const a = l.account;
+    const until = rowStableUntil(a, planOf.get(a.id)!, holders.get(a.id));
+    if (!l.fingerprint || (until !== null && !(until > now))) continue;
+    // the text is filled in by the caller, from the row it prints
+    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', fp: l.fingerprint });
+  }
+  return out;
+}
+
+/** `--format prometheus`: every account read (metrics need the accounts themselves, not their rows). */
+async function prometheus(store: AccountStore, cfg: Config, log: Logger, now: number, holders: ReadonlyMap<string, Holder>, output?: string): Promise<number> {
+  const loaded = store.loadAll();
+  for (const w of loaded.warnings) log.warn(w);
+  const accounts = loaded.accounts.map((l) => l.account);
+  const attention = attentionList(accounts, cfg, now, holders);
+  const exitCode = Math.max(problemsExitCode(loaded.problems), attention.length ? EXIT_FAILED : EXIT_OK);
+  const { Outbox } = await import('../store/outbox.js');
+  const text = prometheusText(accounts, cfg, attention, loaded.problems.length, lastTick(store), cfg.notify.length ? new Outbox(store).counts() : undefined);
+  if (output) {
+    // Atomic, so that node_exporter never reads half a file; 0644, as node_exporter runs as its own user.
+    const { writeFileAtomic } = await import('../store/atomic.js');
+    await writeFileAtomic(output, text, 0o644);
+  } else writeOut(text);
   return exitCode;
 }

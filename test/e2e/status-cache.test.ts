@@ -1,0 +1,136 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { expectNoSecrets, HOUR, World } from '../support/fixtures.js';
+
+/**
+ * status remembers each account's row while its file is unchanged. Whatever happened in between, an answer made
+ * with the cache must be the answer made without it (the cache removed), byte for byte, with the same exit code.
+ */
+describe('status: the row cache never disagrees with a full read', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await new World().start();
+  });
+  afterEach(() => w.stop());
+
+  const cacheFile = () => join(w.home.dir, 'cache', 'status-rows');
+  const status = async (...extra: string[]) => {
+    const r = await runCli(w.args('status', ...extra), { env: { COLUMNS: '400' } });
+    return { code: r.code, out: r.stdout, err: r.stderr };
+  };
+  /**
+   * The same question asked with the cache and without it (removed), at one pinned time: a run without --now
+   * first, which brings the cache up to date, as a monitor's next run would find it.
+   */
+  async function agrees(...extra: string[]) {
+    if (!extra.includes('--now')) {
+      await status(...extra);
+      extra = [...extra, '--now', at(Date.now())];
+    }
+    const pinned = Date.parse(extra[extra.indexOf('--now') + 1]!);
+    expect(existsSync(cacheFile())).toBe(true);
+    const cached = await status(...extra);
+    const saved = readFileSync(cacheFile());
+    rmSync(cacheFile());
+    const full = await status(...extra);
+    writeFileSync(cacheFile(), saved);
+    // --now starts the clock, which still moves: an action due now is due at that run's own millisecond
+    const settled = (r: typeof full) => (extra.includes('--json') ? { ...r, out: r.out.replace(/"at": (\d+)/g, (m, n) => (Number(n) >= pinned && Number(n) < pinned + 10_000 ? '"at": "now"' : m)) } : r);
+    expect(settled(cached)).toEqual(settled(full));
+    return full;
+  }
+  const at = (ms: number) => new Date(ms).toISOString();
+
+  it('after in-place edits, new and removed files, a broken file, a config change, a lock holder and recovery', async () => {
+    w.anthropic('a');
+    w.codex('c');
+    w.grok('g');
+    const now = Date.now();
+    const first = await status('--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse((await agrees('--json')).out)).toEqual(JSON.parse(first.out));
+    await agrees('--all');
+
+    // an in-place edit (no rename), as `echo > file` would
+    writeFileSync(w.home.file('g'), JSON.stringify({ ...w.home.read('g'), label: 'edited in place', paused: true }));
+    const edited = await agrees('--json');
+    expect(JSON.parse(edited.out).find((r: any) => r.id === 'g')).toMatchObject({ label: 'edited in place', skip: 'paused' });
+
+    // time passing: the token falls due, then the window resets (asked with --now, which writes no cache)
+    await agrees('--json', '--now', at(now + 6 * HOUR));
+    await agrees('--now', at(now + 7 * HOUR));
+
+    w.grok('g2');
+    rmSync(w.home.file('c'));
+    w.home.writeRaw('broken', '{"version":1,');
+    const changed = await agrees('--json');
+    expect(changed.code).toBe(1);
+    expect(JSON.parse(changed.out).map((r: any) => r.id)).toEqual(['a', 'g', 'g2', 'broken']);
+
+    rmSync(w.home.file('broken'));
+    await status('--json');
+    w.home.writeConfig(w.sim.configYaml('request_delay_ms: 0\nrefresh_before_expiry: 7h\n'));
+    const config = await agrees('--json');
+    expect(JSON.parse(config.out).find((r: any) => r.id === 'a').next).toMatchObject({ action: 'token' });
+
+    // a live process holds g2's lock (a row the cache holds), and has held it far longer than a tick may take
+    mkdirSync(join(w.home.dir, 'locks', 'g2.lock'), { recursive: true });
+    writeFileSync(join(w.home.dir, 'locks', 'g2.lock', 'owner.json'), JSON.stringify({ host: hostname(), pid: process.pid, start: null, token: 't', at: 0 }));
+    const locked = await agrees('--json');
+    expect(locked.code).toBe(1);
+    expect(JSON.parse(locked.out).find((r: any) => r.id === 'g2').attention).toMatchObject({ kind: 'locked' });
+    rmSync(join(w.home.dir, 'locks', 'g2.lock'), { recursive: true });
+    expect((await agrees('--json')).code).toBe(0);
+
+    // tokens waiting in recovery/
+    mkdirSync(join(w.home.dir, 'recovery'), { recursive: true });
+    writeFileSync(join(w.home.dir, 'recovery', 'g2.2026-12-02T10-00-00-000Z.json'), '{}');
+    const recovery = await agrees('--json');
+    expect(JSON.parse(recovery.out).find((r: any) => r.id === 'g2')).toMatchObject({ skip: expect.stringContaining('recovery'), attention: { kind: 'recovery' } });
+    await agrees();
+  });
+
+  it('a setup token that starts needing a person, and priorities that order the rows', async () => {
+    const now = Date.now();
+    w.anthropic('st', { expiresIn: 20 * 24 * HOUR, fields: { setupToken: true, priority: 2 } });
+    w.grok('g', { fields: { priority: 1 } });
+    await status('--json');
+    const soon = await agrees('--json', '--now', at(now + 7 * 24 * HOUR));
+    expect(soon.code).toBe(1);
+    expect(JSON.parse(soon.out).map((r: any) => [r.id, r.attention?.kind ?? null])).toEqual([
+      ['g', null],
+      ['st', 'setup-token'],
+    ]);
+    await agrees('--now', at(now + 7 * 24 * HOUR));
+  });
+
+  it("holds no secret: an account's own token echoed into its last failure is scrubbed on screen and in the cache", async () => {
+    const c = w.anthropic('a');
+    w.anthropic('b', { fields: { failedCount: 1, lastFailure: { at: Date.now(), reason: `upstream said: bad token ${c.refreshToken.slice(3, 30)}` } } });
+    const b = w.home.read('b');
+    writeFileSync(w.home.file('b'), JSON.stringify({ ...b, lastFailure: { at: Date.now(), reason: `upstream said: bad token ${b.credentials.refreshToken.slice(3, 30)}` } }));
+    const cold = await status('--json');
+    const warm = await agrees('--json');
+    expect(warm.out).toBe(cold.out); // nothing is due: the rows do not depend on the time
+    expect(JSON.parse(warm.out).find((r: any) => r.id === 'b').lastFailure.reason).toBe('upstream said: bad token ***');
+    expectNoSecrets(readFileSync(cacheFile(), 'utf8'), w.secrets);
+    expectNoSecrets(warm.out + (await status()).out, w.secrets);
+  });
+
+  it('is not written by a pretend time, and a damaged cache only costs time', async () => {
+    w.grok('g');
+    w.codex('c');
+    await status('--json', '--now', at(Date.now()));
+    expect(existsSync(cacheFile())).toBe(false);
+    const full = await status('--json');
+    const good = readFileSync(cacheFile(), 'utf8');
+    const cut = good.indexOf('\n') + 40;
+    for (const junk of ['', 'not json\n', '{"key":"x"}\n', good.slice(0, cut), good.slice(0, -1), good.replace('"id": "g"', '"id": "x"')]) {
+      writeFileSync(cacheFile(), junk);
+      expect(await status('--json'), JSON.stringify(junk.slice(-60))).toEqual(full);
+    }
+  });
+});
