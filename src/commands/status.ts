@@ -5,7 +5,7 @@ import { attentionList, type Attention, type Holder } from '../core/attention.js
 import { planTick } from '../core/planner.js';
 import { writeOut, type Logger } from '../log.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
-import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type CachedRow } from '../store/status-cache.js';
+import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
 import { terminalWidth, renderTable, type Cell } from '../render/table.js';
@@ -13,6 +13,7 @@ import { statusCells, statusHeader } from '../render/status-table.js';
 import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
 import { redact } from '../util/secrets.js';
 import type { Config } from '../config/types.js';
+import type { AccountPlan } from '../model/types.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -116,8 +117,8 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
 
 /** The accounts read in this run whose rows the status cache may keep (see rowStableUntil). */
 function keepable(
-  loaded: ReturnType<typeof loadForStatus>,
-  plans: ReturnType<typeof planTick>['accounts'],
+  loaded: StatusLoad,
+  plans: readonly AccountPlan[],
   attention: ReadonlyMap<string, Attention>,
   holders: ReadonlyMap<string, Holder>,
   now: number,
