@@ -1,5 +1,4 @@
-import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { fstatSync, writeSync } from 'node:fs';
 import { escapeControl, redact } from './util/secrets.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -49,7 +48,25 @@ export function isLogLevel(v: string): v is LogLevel {
  * (systemd sets JOURNAL_STREAM for the services it starts).
  */
 export function wantsTimestamps(): boolean {
-  return !process.env.JOURNAL_STREAM && !isatty(2);
+  return !process.env.JOURNAL_STREAM && !stderrIsTTY();
+}
+
+let stderrTTY: boolean | undefined;
+/**
+ * isatty(2), without loading node:tty (which loads net) when stderr is a pipe, a socket or a file, as under
+ * cron and systemd: only a character device can be a terminal.
+ */
+export function stderrIsTTY(): boolean {
+  if (stderrTTY === undefined) {
+    let chr = false;
+    try {
+      chr = fstatSync(2).isCharacterDevice();
+    } catch {
+      /* no stderr at all */
+    }
+    stderrTTY = chr && process.getBuiltinModule('node:tty').isatty(2);
+  }
+  return stderrTTY;
 }
 
 /**
@@ -80,11 +97,12 @@ export function createLogger(opts: { json?: boolean; quiet?: boolean; buffered?:
   const write = opts.buffered ? bufferedWriter() : writeErr;
   const env = (process.env.LOG_LEVEL ?? '').toLowerCase();
   const level: LogLevel = opts.quiet ? 'warn' : isLogLevel(env) ? env : opts.json ? 'warn' : 'info';
-  const stamp = wantsTimestamps();
+  let stamp: boolean | undefined; // asked on the first line: a tick that prints nothing never looks
   const emit = (l: LogLevel, msg: string) => {
     if (ORDER[l] < ORDER[level]) return;
     const tag = l === 'warn' ? 'warning: ' : l === 'error' ? 'error: ' : '';
     const text = escapeControl(redact(`${tag}${msg}`), true);
+    stamp ??= wantsTimestamps();
     const at = stamp ? `${new Date().toISOString()} ` : '';
     write((at ? text.split('\n').map((line) => at + line).join('\n') : text) + '\n');
   };

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { Logger } from '../log.js';
+import { stderrIsTTY, type Logger } from '../log.js';
 import { idleFromCache, saveLastTick, warningsDue } from '../store/plan-cache.js';
 import type { AccountStore } from '../store/store.js';
 import { printJson } from './context.js';
@@ -9,7 +9,7 @@ import { printJson } from './context.js';
  * watching (a terminal) or asked for it (LOG_LEVEL=debug).
  */
 export function idleLog(log: Logger): (msg: string) => void {
-  return process.stderr.isTTY ? log.info : log.debug;
+  return stderrIsTTY() ? log.info : log.debug;
 }
 
 /**
@@ -24,6 +24,6 @@ export function answerIdleTick(store: AccountStore, cfg: Config, now: number, lo
   if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);
   else idleLog(log)(`[tick] 0 accounts refreshed, 0 failed, ${notDue} not due${idle.skipped.length ? `, ${idle.skipped.length} skipped` : ''}`);
   if (o.json) printJson({ now, dryRun: !!o.dryRun, actions: [], skipped: idle.skipped, errors: [], attention: idle.attention, ...(o.dryRun ? {} : { repaired: [], leftUndone: [] }) });
-  if (!o.dryRun) saveLastTick(store, { at: Date.now(), durationMs: Math.round(performance.now()), exitCode: 0 });
+  if (!o.dryRun) saveLastTick(store, { at: Date.now(), durationMs: Math.round(process.uptime() * 1000), exitCode: 0 });
   return true;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/random.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
