@@ -1,8 +1,8 @@
-import { loadConfig } from './config/load.js';
+import { cachedConfig } from './config/cached.js';
 import { answerIdleTick } from './commands/tick-idle.js';
 import { createLogger } from './log.js';
 import { resolveHome } from './store/home.js';
-import { AccountStore } from './store/store.js';
+import { AccountDir } from './store/account-dir.js';
 import { parseNow } from './util/time.js';
 
 type IdleFlag = { refresherIdleChecked?: boolean };
@@ -13,7 +13,7 @@ type IdleFlag = { refresherIdleChecked?: boolean };
  * else returns false and bin/refresher runs the full CLI, which reports errors its usual way. When the cache
  * was read and something is due, `globalThis.refresherIdleChecked` tells the full tick not to check again.
  */
-export async function tryFastTick(argv: string[]): Promise<boolean> {
+export function tryFastTick(argv: string[]): boolean {
   const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean; quiet?: boolean } = {};
   let sawTick = false;
   for (let i = 0; i < argv.length; i++) {
@@ -32,8 +32,10 @@ export async function tryFastTick(argv: string[]): Promise<boolean> {
     const now = o.now ? parseNow(o.now) : Date.now();
     const log = createLogger({ json: o.json, quiet: o.quiet });
     const home = resolveHome(o.home);
-    const cfg = await loadConfig(home, o.config);
-    if (answerIdleTick(new AccountStore(home), cfg, now, log, o)) return true;
+    // a config that is not cached (or has a problem) is for the full CLI to load and report
+    const cfg = cachedConfig(home, o.config);
+    if (!cfg) return false;
+    if (answerIdleTick(new AccountDir(home), cfg, now, log, o)) return true;
     (globalThis as IdleFlag).refresherIdleChecked = true;
     return false;
   } catch {

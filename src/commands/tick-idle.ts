@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { stderrIsTTY, type Logger } from '../log.js';
 import { idleFromCache, saveLastTick, warningsDue } from '../store/plan-cache.js';
-import type { AccountStore } from '../store/store.js';
+import type { AccountDir } from '../store/account-dir.js';
 import { printJson } from './context.js';
 
 /**
@@ -16,7 +16,7 @@ export function idleLog(log: Logger): (msg: string) => void {
  * The common cron case: nothing changed and nothing is due yet. Answers the tick from the plan cache without
  * reading any account, exactly as a full run would; returns false when the cache cannot prove it.
  */
-export function answerIdleTick(store: AccountStore, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
+export function answerIdleTick(store: AccountDir, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
   const idle = idleFromCache(store, cfg.fingerprint, now);
   if (!idle) return false;
   for (const w of o.dryRun ? idle.warnings : warningsDue(store, idle.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);

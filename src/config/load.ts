@@ -1,13 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { ExitError, EXIT_USAGE } from '../errors.js';
-import { fingerprint, readCache, statFingerprint, writeCache } from '../store/cache.js';
+import { statFingerprint, writeCache } from '../store/cache.js';
 import { cjs } from '../util/cjs.js';
-import { version } from '../version.js';
-import { defaultConfig, type Config } from './types.js';
+import { cachedConfig, CONFIG_CACHE, configFileOf, configKey, defaultsFor } from './cached.js';
+import type { Config } from './types.js';
 import { validateConfig } from './validate.js';
-
-const CACHE = 'config.json';
 
 /**
  * A config with problems stops every command, so its owner must hear of it: when the notify channels (and the
@@ -34,20 +31,19 @@ function salvageNotify(partial: Config, problems: string[]): Config | null {
  * under <home>/cache and reused while the file's inode, size and times are unchanged.
  */
 export async function loadConfig(home: string, explicit?: string): Promise<Config> {
-  const file = explicit ?? join(home, 'config.yaml');
+  const quick = cachedConfig(home, explicit);
+  if (quick) return quick;
+  const file = configFileOf(home, explicit);
   const st = statSync(file, { throwIfNoEntry: false });
   if (!st) {
-    if (!explicit) return { ...defaultConfig(), fingerprint: `none:${file}:${version()}` };
+    if (!explicit) return defaultsFor(file);
     throw new ExitError(EXIT_USAGE, `config ${file}: cannot read it (no such file)`);
   }
   // The config decides where refresh tokens are sent: like ssh with a loose key, refuse one others can change.
   if (st.mode & 0o022) {
     throw new ExitError(EXIT_USAGE, `config ${file} is mode ${(st.mode & 0o777).toString(8)}: writable by group or others, who could send your refresh tokens elsewhere. Run: chmod 600 ${file}`);
   }
-  const fp = fingerprint(st).join(':');
-  const key = `${file}:${fp}:${version()}`;
-  const cached = readCache<{ key: string; config: Config }>(home, CACHE);
-  if (cached?.key === key) return cached.config;
+  const key = configKey(file, st);
 
   let text: string;
   try {
@@ -75,6 +71,6 @@ export async function loadConfig(home: string, explicit?: string): Promise<Confi
   config.source = file;
   config.fingerprint = key;
   // Only a home that exists gets a cache: reading a config must not create directories elsewhere.
-  if (statFingerprint(home) !== null) writeCache(home, CACHE, { key, config });
+  if (statFingerprint(home) !== null) writeCache(home, CONFIG_CACHE, { key, config });
   return config;
 }

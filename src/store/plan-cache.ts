@@ -2,7 +2,7 @@ import { randomBytes } from '../util/random.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
-import { LEFTOVER, type AccountStore } from './store.js';
+import { LEFTOVER, type AccountDir } from './account-dir.js';
 
 /**
  * The idle fast path of `tick`. When does each account next become due? The planner's `dueAt` is a pure
@@ -54,7 +54,7 @@ const keyOf = (configFingerprint: string) => `${configFingerprint}|${version()}`
 export const cachedDue = (dueAt: number | null): number | null => (dueAt === null ? null : Math.max(0, dueAt));
 
 /** Null unless the cache proves that nothing is due at `now`. */
-export function idleFromCache(store: AccountStore, configFingerprint: string, now: number): IdleResult | null {
+export function idleFromCache(store: AccountDir, configFingerprint: string, now: number): IdleResult | null {
   const cache = readCache<PlanCacheFile>(store.home, NAME);
   if (!cache || cache.key !== keyOf(configFingerprint) || typeof cache.ids !== 'string') return null;
   if (cache.remindAt !== null && !(cache.remindAt > now)) return null;
@@ -100,7 +100,7 @@ export function idleFromCache(store: AccountStore, configFingerprint: string, no
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
 }
 
-export function savePlanCache(store: AccountStore, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
+export function savePlanCache(store: AccountDir, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
   const { entries, ...rest } = doc;
   const ids = Object.keys(entries);
   const values = new Float64Array(ids.length * 5);
@@ -116,21 +116,21 @@ export function savePlanCache(store: AccountStore, configFingerprint: string, do
 
 /** When the last tick (not a dry run) ended, how long it took and how it exited: for metrics. */
 const LAST_TICK = 'last-tick.json';
-export function saveLastTick(store: AccountStore, t: { at: number; durationMs: number; exitCode: number }): void {
+export function saveLastTick(store: AccountDir, t: { at: number; durationMs: number; exitCode: number }): void {
   writeCache(store.home, LAST_TICK, t);
 }
-export function lastTick(store: AccountStore): { at: number; durationMs: number; exitCode: number } | null {
+export function lastTick(store: AccountDir): { at: number; durationMs: number; exitCode: number } | null {
   const t = readCache<{ at?: unknown; durationMs?: unknown; exitCode?: unknown }>(store.home, LAST_TICK);
   return t && typeof t.at === 'number' && typeof t.durationMs === 'number' && typeof t.exitCode === 'number' ? (t as never) : null;
 }
 
 /** When the daily "needs a person" line was last printed. */
 const REMINDER = 'reminder.json';
-export function lastReminder(store: AccountStore): number | null {
+export function lastReminder(store: AccountDir): number | null {
   const r = readCache<{ at?: unknown }>(store.home, REMINDER);
   return typeof r?.at === 'number' ? r.at : null;
 }
-export function saveReminder(store: AccountStore, at: number): void {
+export function saveReminder(store: AccountDir, at: number): void {
   writeCache(store.home, REMINDER, { at });
 }
 
@@ -139,7 +139,7 @@ export function saveReminder(store: AccountStore, at: number): void {
  * mail the same line every minute. Returns the ones to print now, and remembers them.
  */
 const WARNED = 'warned.json';
-export function warningsDue(store: AccountStore, warnings: readonly string[], now: number, every: number): string[] {
+export function warningsDue(store: AccountDir, warnings: readonly string[], now: number, every: number): string[] {
   if (!warnings.length) return [];
   const seen = readCache<Record<string, number>>(store.home, WARNED) ?? {};
   const due = warnings.filter((w) => !(typeof seen[w] === 'number' && seen[w]! <= now && now < seen[w]! + every));

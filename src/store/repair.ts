@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseAccount } from '../model/account-schema.js';
 import { pidAlive } from './lock.js';
 import type { Account, OAuthCredentials } from '../model/types.js';
-import { LEFTOVER, MAX_FILE_BYTES, type AccountStore } from './store.js';
+import { LEFTOVER } from './account-dir.js';
+import { MAX_FILE_BYTES, type AccountStore } from './store.js';
 
 /**
  * What a crash or a broken file system left behind for one account, put right under the account's lock

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
-import type { AccountStore, FileProblem, LoadedAccount, Scan } from './store.js';
+import type { Scan } from './account-dir.js';
+import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
  * `status` over a pool: each account's row, as the JSON text status printed, remembered per file fingerprint

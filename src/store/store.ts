@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, AccountPatch } from '../model/types.js';
 import { describeJsonError, registerSecret } from '../util/secrets.js';
 import { parseAccount, secretsOf } from '../model/account-schema.js';
+import { AccountDir, modeWarning, type Scan } from './account-dir.js';
 import { fingerprint, type Fingerprint } from './cache.js';
 import { ID_PATTERN } from './home.js';
 import type { Release } from './lock.js';
@@ -35,10 +36,6 @@ export interface FileProblem {
 }
 
 const SETTING_FIELDS = new Set(['proxy', 'endpoint']);
-/** `<id>.json.<pid>.<hex>.tmp|probe`: what atomic writes and write probes leave when killed */
-export const LEFTOVER = /^(.+)\.json\.(\d+)\.([0-9a-f]+)\.(tmp|probe)$/;
-/** `<id>.<ISO time>.json` in recovery/: tokens that could not be written to the account file */
-const PENDING_RECOVERY = /^(.+)\.(\d{4}-\d\d-\d\dT[0-9-]+Z)\.json$/;
 
 /** Exit code for unreadable files: 2 when one holds a bad setting, else 1. */
 export function problemsExitCode(problems: readonly FileProblem[]): number {
@@ -55,14 +52,6 @@ export interface LoadResult {
   warnings: string[];
 }
 
-/** What the accounts directory holds (see AccountStore.scan). */
-export interface Scan {
-  ids: string[];
-  /** the ids whose directory entry says "regular file" */
-  regular: Set<string>;
-  /** id -> names of the temp and probe files that killed writes left */
-  leftovers: Map<string, string[]>;
-}
 
 const NO_SUCH_FILE = 'no such account file; run `refresher status` to list accounts';
 const SYMLINK = 'is a symbolic link; refresher keeps account files as regular files: replace the link with the file itself';
@@ -91,99 +80,8 @@ function fileKind(st: import('node:fs').Stats): string {
   return st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a file';
 }
 
-function modeWarning(path: string, mode: number, want: number): string | null {
-  if ((mode & 0o077) === 0) return null;
-  return `${path} is mode ${(mode & 0o777).toString(8)}; others can read it. Run: chmod ${want.toString(8)} ${path}`;
-}
 
-export class AccountStore {
-  readonly dir: string;
-  readonly lockDir: string;
-
-  constructor(readonly home: string) {
-    this.dir = join(home, 'accounts');
-    this.lockDir = join(home, 'locks');
-  }
-
-  fileOf(id: string): string {
-    // plain concatenation: path.join shows up when an idle tick stats thousands of files
-    return `${this.dir}/${id}.json`;
-  }
-
-  /** Creates home, accounts/ and locks/ as 0700 (only when something is about to be written). */
-  ensureDirs(): void {
-    for (const d of [this.home, this.dir, this.lockDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  }
-
-  /**
-   * Why this home cannot be used, or null. A home that does not exist is an error for the commands that
-   * read it: under cron, a wrong HOME or --home must not look like a run with nothing to do.
-   */
-  homeProblem(): string | null {
-    const home = statSync(this.home, { throwIfNoEntry: false });
-    if (!home) return `no refresher home at ${this.home}; add an account first (\`refresher account add\`), or point --home or REFRESHER_HOME at the right one`;
-    if (!home.isDirectory()) return `the refresher home ${this.home} is not a directory`;
-    const dir = statSync(this.dir, { throwIfNoEntry: false });
-    if (dir && !dir.isDirectory()) return `${this.dir} is not a directory; move it away so that refresher can keep account files there`;
-    return null;
-  }
-
-  listIds(): string[] {
-    return this.scan().ids;
-  }
-
-  /**
-   * The account ids, and the leftovers of writes that never finished: `<id>.json.<pid>.<hex>.tmp` (a write
-   * killed before its rename) and `.probe` files (see probeWritable).
-   */
-  scan(): Scan {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(this.dir, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ids: [], regular: new Set(), leftovers: new Map() };
-      throw e;
-    }
-    const ids: string[] = [];
-    const regular = new Set<string>();
-    const leftovers = new Map<string, string[]>();
-    for (const d of entries) {
-      const n = d.name;
-      if (n.endsWith('.json')) {
-        const id = n.slice(0, -5);
-        ids.push(id);
-        if (d.isFile()) regular.add(id);
-      } else {
-        const m = LEFTOVER.exec(n);
-        if (m) leftovers.set(m[1]!, [...(leftovers.get(m[1]!) ?? []), n]);
-      }
-    }
-    return { ids: ids.sort(), regular, leftovers };
-  }
-
-  get recoveryDir(): string {
-    return join(this.home, 'recovery');
-  }
-
-  /**
-   * Accounts whose newest tokens wait in recovery/ because their file could not be written: id -> the
-   * newest such file. Conflict copies (`.conflict.json`) are kept for a person but block nothing.
-   */
-  pendingRecovery(): Map<string, string> {
-    const out = new Map<string, string>();
-    let names: string[];
-    try {
-      names = readdirSync(this.recoveryDir).sort();
-    } catch {
-      return out;
-    }
-    for (const n of names) {
-      const m = PENDING_RECOVERY.exec(n);
-      if (m) out.set(m[1]!, join(this.recoveryDir, n));
-    }
-    return out;
-  }
-
+export class AccountStore extends AccountDir {
   /**
    * Reads one file without a lock. Never modifies it, whatever is wrong with it. `listedRegular`: the directory
    * listing just said it is a regular file (so the lstat is spared; the open and fstat still check).
@@ -242,27 +140,6 @@ export class AccountStore {
     if ('problem' in parsed) return { ...problem(parsed.problem.field, parsed.problem.message), config: SETTING_FIELDS.has(parsed.problem.field) };
     for (const s of secretsOf(parsed.account)) registerSecret(s);
     return { account: parsed.account, raw: raw as RawAccount, file, fingerprint: fp };
-  }
-
-  /** Warnings for a home or accounts directory that others can read. */
-  dirWarnings(): string[] {
-    const out: string[] = [];
-    for (const d of [this.home, this.dir]) {
-      try {
-        const w = modeWarning(d, statSync(d).mode, 0o700);
-        if (w) out.push(w);
-      } catch {
-        /* a missing home just means no accounts yet */
-      }
-    }
-    return out;
-  }
-
-  /** Mode warning and fingerprint of one file without reading it; null when it cannot be stat'ed. */
-  statOne(id: string): { fingerprint: Fingerprint; warning: string | null } | null {
-    const file = this.fileOf(id);
-    const st = statSync(file, { throwIfNoEntry: false });
-    return st ? { fingerprint: fingerprint(st), warning: modeWarning(file, st.mode, 0o600) } : null;
   }
 
   /** Every account file; `listing` when the caller has just listed them (see scan). */
