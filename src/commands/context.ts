@@ -45,8 +45,13 @@ export function lookOnly(nowFlag: string | undefined, what: string): void {
 export function clockFrom(nowFlag: string | undefined): () => number {
   if (!nowFlag) return () => Date.now();
   const base = parseNow(nowFlag);
-  const started = Date.now();
-  return () => base + (Date.now() - started);
+  // the pretend clock starts on its first reading, which is exactly --now (a tick prints that `now`)
+  let started: number | undefined;
+  return () => {
+    const t = Date.now();
+    started ??= t;
+    return base + (t - started);
+  };
 }
 
 /** The one way a command writes a document to stdout; scrubbed like every log line. A long list goes in pieces. */

@@ -27,6 +27,29 @@ export function modeWarning(path: string, mode: number, want: number): string | 
   return `${path} is mode ${(mode & 0o777).toString(8)}; others can read it. Run: chmod ${want.toString(8)} ${path}`;
 }
 
+export const NO_THROW = { throwIfNoEntry: false } as const;
+
+/**
+ * Runs `fn` with the working directory in `dir`, so that `fn` can stat names relative to it: the kernel then
+ * looks up one path component per file instead of every one of the absolute path (about 5 % of a tick over
+ * 10,000 files). The working directory is given back before returning. Where it cannot be (it was removed,
+ * or `dir` cannot be entered), `fn` gets the absolute prefix instead.
+ */
+export function inDir<T>(dir: string, fn: (prefix: string) => T): T {
+  let back: string;
+  try {
+    back = process.cwd();
+    process.chdir(dir);
+  } catch {
+    return fn(`${dir}/`);
+  }
+  try {
+    return fn('');
+  } finally {
+    process.chdir(back);
+  }
+}
+
 export class AccountDir {
   readonly dir: string;
   readonly lockDir: string;
@@ -129,10 +152,12 @@ export class AccountDir {
     return out;
   }
 
-  /** Mode warning and fingerprint of one file without reading it; null when it cannot be stat'ed. */
-  statOne(id: string): { fingerprint: Fingerprint; warning: string | null } | null {
-    const file = this.fileOf(id);
-    const st = statSync(file, { throwIfNoEntry: false });
-    return st ? { fingerprint: fingerprint(st), warning: modeWarning(file, st.mode, 0o600) } : null;
+  /**
+   * Mode warning and fingerprint of one file without reading it; null when it cannot be stat'ed. `prefix`: what
+   * goes before the file's name, '' inside inDir(this.dir).
+   */
+  statOne(id: string, prefix = `${this.dir}/`): { fingerprint: Fingerprint; warning: string | null } | null {
+    const st = statSync(`${prefix}${id}.json`, NO_THROW);
+    return st ? { fingerprint: fingerprint(st), warning: modeWarning(this.fileOf(id), st.mode, 0o600) } : null;
   }
 }

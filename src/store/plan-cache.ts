@@ -1,8 +1,8 @@
 import { randomBytes } from '../util/random.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
-import { LEFTOVER, type AccountDir } from './account-dir.js';
+import { inDir, LEFTOVER, modeWarning, NO_THROW, type AccountDir } from './account-dir.js';
 
 /**
  * The idle fast path of `tick`. When does each account next become due? The planner's `dueAt` is a pure
@@ -78,24 +78,27 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   } catch {
     return null;
   }
-  let accounts = 0;
   const warnings = store.dirWarnings();
-  for (const name of names) {
-    if (!name.endsWith('.json')) {
-      if (LEFTOVER.test(name)) return null;
-      continue;
+  const accounts = inDir(store.dir, (prefix) => {
+    let n = 0;
+    for (const name of names) {
+      if (!name.endsWith('.json')) {
+        if (LEFTOVER.test(name)) return -1;
+        continue;
+      }
+      const id = name.slice(0, -5);
+      const k = at.get(id);
+      if (k === undefined) return -1;
+      const due = values[k + 4]!;
+      if (!Number.isNaN(due) && !(due > now)) return -1;
+      const st = statSync(prefix + name, NO_THROW);
+      if (!st || st.ino !== values[k] || st.size !== values[k + 1] || st.mtimeMs !== values[k + 2] || st.ctimeMs !== values[k + 3]) return -1;
+      const w = modeWarning(store.fileOf(id), st.mode, 0o600);
+      if (w) warnings.push(w);
+      n++;
     }
-    const k = at.get(name.slice(0, -5));
-    if (k === undefined) return null;
-    const due = values[k + 4]!;
-    if (!Number.isNaN(due) && !(due > now)) return null;
-    const st = store.statOne(name.slice(0, -5));
-    if (!st) return null;
-    const fp = st.fingerprint;
-    if (fp[0] !== values[k] || fp[1] !== values[k + 1] || fp[2] !== values[k + 2] || fp[3] !== values[k + 3]) return null;
-    if (st.warning) warnings.push(st.warning);
-    accounts++;
-  }
+    return n;
+  });
   if (accounts !== ids.length || store.pendingRecovery().size > 0) return null;
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
-import type { Scan } from './account-dir.js';
+import { inDir, type Scan } from './account-dir.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
@@ -98,15 +98,20 @@ export interface StatusLoad {
 export function loadForStatus(store: AccountStore, listing: Scan, cache: Map<string, CachedRow> | null, now: number, holders: ReadonlyMap<string, unknown>): StatusLoad {
   const out: StatusLoad = { accounts: [], problems: [], warnings: store.dirWarnings(), cached: [] };
   const recovery = store.pendingRecovery();
-  for (const id of listing.ids) {
+  inDir(store.dir, (prefix) => {
+    for (const id of listing.ids) readOne(id, prefix);
+  });
+  return out;
+
+  function readOne(id: string, prefix: string): void {
     const c = cache?.get(id);
     if (c && (c.until === null || now < c.until) && listing.regular.has(id) && !holders.has(id) && !recovery.has(id)) {
-      const st = store.statOne(id);
+      const st = store.statOne(id, prefix);
       const fp = st?.fingerprint;
       if (fp && fp[0] === c.fp[0] && fp[1] === c.fp[1] && fp[2] === c.fp[2] && fp[3] === c.fp[3]) {
         if (st.warning) out.warnings.push(st.warning);
         out.cached.push(c);
-        continue;
+        return;
       }
     }
     const r = store.read(id, out.warnings, listing.regular.has(id));
@@ -115,5 +120,4 @@ export function loadForStatus(store: AccountStore, listing: Scan, cache: Map<str
       out.accounts.push(r);
     } else out.problems.push(r);
   }
-  return out;
 }

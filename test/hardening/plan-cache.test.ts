@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIM_PATHS } from '../../src/sim/server.js';
-import { parseJson } from '../support/cli.js';
+import { BIN, parseJson, runCli } from '../support/cli.js';
 import { HOUR, MIN, World } from '../support/fixtures.js';
 import { deadPid } from '../support/hostile.js';
 
@@ -60,6 +62,29 @@ describe('hardening: the plan cache and --now', () => {
     writeFileSync(join(w.home.dir, 'recovery', 'a1.2026-11-30T10-00-00-000Z.json'), JSON.stringify({ id: 'a1', savedAt: 1, kind: 'unwritable', credentials: {} }));
     const again = await w.tick();
     expect(again.doc.skipped).toContainEqual({ account: 'a1', reason: expect.stringContaining('its newest tokens wait in') });
+  });
+
+  // The fast path stats the files by name from inside accounts/ (see inDir): the working directory must be
+  // given back before anything else resolves a relative path, and a working directory that is gone is no obstacle.
+  it('a relative --home, and a working directory that no longer exists', async () => {
+    w.grok('g');
+    w.anthropic('a1', { expiresIn: 2 * HOUR });
+    expect((await w.tick()).doc.actions).toEqual([]);
+    const relative = ['--home', basename(w.home.dir), 'tick', '--json'];
+    const idle = await runCli(relative, { cwd: dirname(w.home.dir) });
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(parseJson(idle).actions).toEqual([]);
+    // now one is due: the fast path declines in the middle of its stats, and the full tick resolves --home again
+    w.anthropic('a1', { expiresIn: MIN });
+    const due = await runCli(relative, { cwd: dirname(w.home.dir) });
+    expect(due.code, due.stderr).toBe(0);
+    expect(parseJson(due).actions).toMatchObject([{ account: 'a1', action: 'token', ok: true }]);
+    // idle again, started in a directory that is removed before node starts
+    const gone = mkdtempSync(join(tmpdir(), 'refresher-cwd-'));
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const sh = spawnSync('sh', ['-c', `cd ${q(gone)} && rmdir ${q(gone)} && exec ${q(process.execPath)} ${q(BIN)} --home ${q(w.home.dir)} tick --json`], { encoding: 'utf8' });
+    expect(sh.status, sh.stderr).toBe(0);
+    expect(JSON.parse(sh.stdout).actions).toEqual([]);
   });
 
   it('--now without --dry-run is a usage error; nothing is sent or written', async () => {

@@ -16,6 +16,8 @@ export interface CliOptions {
   input?: string;
   /** leave stdin open for the test to write to (e.g. a pasted login code) */
   keepStdin?: boolean;
+  /** the working directory to start in */
+  cwd?: string;
 }
 
 /** Starts the built CLI as a real process; the test decides when to wait or kill. */
@@ -23,6 +25,7 @@ export function startCli(args: string[], o: CliOptions = {}): { child: ChildProc
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', LOG_LEVEL: undefined, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: o.cwd,
   });
   let stdout = '';
   let stderr = '';
