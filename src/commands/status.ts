@@ -9,7 +9,7 @@ import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type C
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
 import { terminalWidth, renderTable, type Cell } from '../render/table.js';
-import { statusCells, statusHeader } from '../render/status-table.js';
+import { seedAttention, seedCells, statusHeader, tableSeed, type TableSeed } from '../render/status-table.js';
 import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
 import { redact } from '../util/secrets.js';
 import type { Config } from '../config/types.js';
@@ -26,12 +26,13 @@ export interface StatusOptions {
   color?: boolean;
 }
 
-/** One row of the answer: made in this run (`row`), or remembered by the status cache (`text` only). */
+/** One row of the answer: made in this run (`row`), or remembered by the status cache (`text` and `seed` only). */
 interface Line {
   id: string;
   priority: number;
   row: StatusRow | null;
   text: string | null;
+  seed: string | null;
   needsPerson: boolean;
 }
 
@@ -47,28 +48,33 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   if (format === 'prometheus') return prometheus(store, cfg, log, now, holders, o.output);
 
   const key = statusCacheKey(cfg.fingerprint, pool);
-  const cache = readStatusCache(store, key);
-  const loaded = loadForStatus(store, store.scan(), cache, now, holders);
+  const cache = readStatusCache(store, key, format === 'json' ? 'text' : 'seed');
+  const loaded = loadForStatus(store, store.scan(), cache?.rows ?? null, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
   const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
   const fresh = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
   const lines: Line[] = [
-    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, needsPerson: row.attention !== null })),
-    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: c.text, needsPerson: c.needsPerson })),
+    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, seed: null, needsPerson: row.attention !== null })),
+    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: c.text, seed: c.seed, needsPerson: c.needsPerson })),
   ];
   // plan order (the planner's byPriority), whichever way each row came
   lines.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // a remembered row has the half this format reads (the json text, or the table seed)
   const textOf = (l: Line) => (l.text ??= JSON.stringify(l.row, null, 2));
 
   // A pretend time (--now) writes nothing, not even a cache.
   const freshKept = o.now ? [] : keepable(loaded, plan.accounts, attention, holders, now);
-  if (!o.now && (freshKept.length || !cache || cache.size !== loaded.cached.length)) {
+  if (!o.now && (freshKept.length || !cache || cache.rows.size !== loaded.cached.length)) {
     const byId = new Map(lines.map((l) => [l.id, l]));
     // scrubbed before it is stored, like everything printed
-    for (const k of freshKept) k.text = redact(textOf(byId.get(k.id)!));
-    saveStatusCache(store, key, [...loaded.cached, ...freshKept]);
+    for (const k of freshKept) {
+      const l = byId.get(k.id)!;
+      k.text = redact(textOf(l));
+      k.seed = redact(JSON.stringify(tableSeed(l.row!, cfg.maxFailures)));
+    }
+    saveStatusCache(store, key, cache?.complete() === false ? freshKept : [...loaded.cached, ...freshKept]);
   }
 
   // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
@@ -81,12 +87,12 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     return exitCode;
   }
 
-  // the remembered rows parsed in one go (one JSON.parse of the lot is faster than one per row)
-  const remembered = JSON.parse(`[${lines.flatMap((l) => (l.row ? [] : [l.text!])).join(',')}]`) as StatusRow[];
+  // the remembered seeds parsed in one go (one JSON.parse of the lot is faster than one per row)
+  const remembered = JSON.parse(`[${lines.flatMap((l) => (l.row ? [] : [l.seed!])).join(',')}]`) as TableSeed[];
   let next = 0;
-  const rows = lines.map((l) => l.row ?? remembered[next++]!);
+  const seeds = lines.map((l) => (l.row ? tableSeed(l.row, cfg.maxFailures) : remembered[next++]!));
   const header = statusHeader(!!o.all);
-  const cells: Cell[][] = rows.map((r) => statusCells(r, now, cfg.maxFailures, !!o.all));
+  const cells: Cell[][] = seeds.map((t) => seedCells(t, now, !!o.all));
   // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
   // every row.
   for (const pr of loaded.problems) {
@@ -107,7 +113,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     writeOut(redact(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
   }
   // by id, which is the order the accounts are read in (scan sorts them), cached or not
-  const people = rows.map((r) => r.attention).filter((x): x is Attention => x !== null).sort((a, b) => (a.account < b.account ? -1 : 1));
+  const people = seeds.map(seedAttention).filter((x): x is Attention => x !== null).sort((a, b) => (a.account < b.account ? -1 : 1));
   if (people.length) {
     const text = people.map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`).join('');
     writeOut(redact(`\n${people.length} account${people.length === 1 ? ' needs' : 's need'} a person:\n${text}`));
@@ -129,8 +135,8 @@ function keepable(
     const a = l.account;
     const until = rowStableUntil(a, planOf.get(a.id)!, holders.get(a.id));
     if (!l.fingerprint || (until !== null && !(until > now))) continue;
-    // the text is filled in by the caller, from the row it prints
-    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', fp: l.fingerprint });
+    // the text and seed are filled in by the caller, from the row it prints
+    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', seed: '', fp: l.fingerprint });
   }
   return out;
 }

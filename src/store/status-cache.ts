@@ -1,24 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
 import { inDir, type Scan } from './account-dir.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
- * `status` over a pool: each account's row, as the JSON text status printed, remembered per file fingerprint
+ * `status` over a pool: each account's row, as the JSON text status printed (and its table seed, see
+ * render/status-table.ts), remembered per file fingerprint
  * with the time until which it stays the same (see rowStableUntil in render/views.ts). A row is taken from here
  * only while its file is unchanged (inode, size, mtime, ctime), `now` is before that time, no live process
  * holds the account's lock and no tokens of it wait in recovery/; every other account is read and planned as
  * always. The key holds the config, the program's version and the proxy the pool answered.
  *
  * The texts were scrubbed when they were written, and the document they end up in is scrubbed again against
- * every secret this run read. On disk: one line of JSON (key, ids, numbers), then the texts, separated by
- * \x01, which JSON text never holds raw.
+ * every secret this run read. On disk: a first line with the byte lengths of the three sections that follow: the
+ * header (JSON: key, ids, numbers), the texts and the seeds, each list separated by \x01 (JSON text never holds a
+ * raw control character). A run reads the header and the half it prints.
  */
 const NAME = 'status-rows';
 const SEP = '\x01';
-/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text length */
-const WIDTH = 8;
+const PREFIX_BYTES = 64;
+/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text length, seed length */
+const WIDTH = 9;
 
 export interface CachedRow {
   id: string;
@@ -26,8 +29,10 @@ export interface CachedRow {
   /** null: stays the same while the file does */
   until: number | null;
   needsPerson: boolean;
-  /** JSON.stringify(row, null, 2), scrubbed */
-  text: string;
+  /** JSON.stringify(row, null, 2), scrubbed; null until read (see StatusCache) */
+  text: string | null;
+  /** JSON.stringify(tableSeed(row)), scrubbed; null until read */
+  seed: string | null;
   fp: Fingerprint;
 }
 
@@ -39,47 +44,114 @@ interface Header {
 
 export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}`;
 
-export function readStatusCache(store: AccountStore, key: string): Map<string, CachedRow> | null {
-  let text: string;
-  try {
-    text = readFileSync(cacheFile(store.home, NAME), 'utf8');
-  } catch {
-    return null;
+/** Which half of the cache a run reads: `status --json` prints the texts, the table is made from the seeds. */
+export type CachePart = 'text' | 'seed';
+
+export interface StatusCache {
+  rows: Map<string, CachedRow>;
+  /**
+   * Reads the half that was not asked for (a run that saves needs both); false when it cannot be read, and then
+   * only the rows made in this run may be saved.
+   */
+  complete(): boolean;
+}
+
+/** `length` bytes of the open file `fd` from `position`, as UTF-8 text; null when the file is shorter. */
+function readText(fd: number, position: number, length: number): string | null {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const n = readSync(fd, buf, off, length - off, position + off);
+    if (n === 0) return null;
+    off += n;
   }
-  try {
-    const nl = text.indexOf('\n');
-    const h = JSON.parse(text.slice(0, nl)) as Header;
+  return buf.toString('utf8');
+}
+
+/** The sections' byte lengths, from the file's first line: header, texts, seeds. */
+function sectionsOf(fd: number): { header: string; at: { text: [number, number]; seed: [number, number] } } | null {
+  const size = fstatSync(fd).size;
+  const first = readText(fd, 0, Math.min(PREFIX_BYTES, size));
+  const m = first && /^(\d+) (\d+) (\d+)\n/.exec(first);
+  if (!m) return null;
+  const [h, t, sd] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const start = m[0].length;
+  // the sections cover the file exactly: anything added or cut shows here, even in the last entry
+  if (start + h + t + sd !== size) return null;
+  const header = readText(fd, start, h);
+  if (header === null) return null;
+  return { header, at: { text: [start + h, t], seed: [start + h + t, sd] } };
+}
+
+/**
+ * The cache, with one half decoded: the other is read from the file only by `complete` (a table over 10,000 rows
+ * reads 1.8 MB of it instead of 9). Null when there is none, or it is for another key, or it is damaged.
+ */
+export function readStatusCache(store: AccountStore, key: string, want: CachePart): StatusCache | null {
+  const file = cacheFile(store.home, NAME);
+  const read = <T>(fn: (fd: number) => T): T | null => {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      return fn(fd);
+    } catch {
+      return null;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return read((fd) => {
+    const sections = sectionsOf(fd);
+    if (!sections) return null;
+    const h = JSON.parse(sections.header) as Header;
     if (h.key !== key || typeof h.ids !== 'string' || !Array.isArray(h.values)) return null;
     const ids = h.ids === '' ? [] : h.ids.split('\n');
-    const texts = ids.length ? text.slice(nl + 1).split(SEP) : [];
-    if (texts.length !== ids.length || h.values.length !== ids.length * WIDTH) return null;
-    const out = new Map<string, CachedRow>();
+    if (h.values.length !== ids.length * WIDTH) return null;
+    const rows = new Map<string, CachedRow>();
     for (let i = 0; i < ids.length; i++) {
       const v = h.values;
       const k = i * WIDTH;
-      const until = v[k + 4];
-      // a damaged file (cut short, or edited) is not used: each text has its length, and starts with its id
-      if (texts[i]!.length !== v[k + 7] || !texts[i]!.startsWith(`{\n  "id": ${JSON.stringify(ids[i])},`)) return null;
-      out.set(ids[i]!, {
-        id: ids[i]!,
-        fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!],
-        until: until === null || until === undefined ? null : until,
-        priority: v[k + 5]!,
-        needsPerson: v[k + 6] === 1,
-        text: texts[i]!,
-      });
+      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: v[k + 4] ?? null, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null });
     }
-    return out;
-  } catch {
-    return null;
-  }
+    if (rows.size !== ids.length) return null;
+    // a damaged half (cut short, or edited) is not used: each entry has its length, and starts with its id
+    const fill = (fd: number, part: CachePart): boolean => {
+      const [from, length] = sections.at[part];
+      const text = readText(fd, from, length);
+      const list = text === null ? [] : ids.length ? text.split(SEP) : [];
+      if (list.length !== ids.length) return false;
+      const lengthAt = part === 'text' ? 7 : 8;
+      for (let i = 0; i < ids.length; i++) {
+        const id = JSON.stringify(ids[i]);
+        const entry = list[i]!;
+        if (entry.length !== h.values[i * WIDTH + lengthAt] || !entry.startsWith(part === 'text' ? `{\n  "id": ${id},` : `[${id},`)) return false;
+      }
+      let i = 0;
+      for (const r of rows.values()) r[part] = list[i++]!;
+      return true;
+    };
+    if (!fill(fd, want)) return null;
+    const other: CachePart = want === 'text' ? 'seed' : 'text';
+    let completed: boolean | undefined;
+    // the same file still (its header unchanged), read again: holding it all until a save would cost memory
+    const complete = () => (completed ??= read((again) => sectionsOf(again)?.header === sections.header && fill(again, other)) ?? false);
+    return { rows, complete };
+  });
 }
 
-export function saveStatusCache(store: AccountStore, key: string, rows: readonly CachedRow[]): void {
+/** Rows missing either half are left out. */
+export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): void {
+  const rows = all.filter((r) => r.text !== null && r.seed !== null);
   const values: (number | null)[] = [];
-  for (const r of rows) values.push(...r.fp, r.until, r.priority, r.needsPerson ? 1 : 0, r.text.length);
-  const header = JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), values });
-  writeCache(store.home, NAME, Buffer.from(`${header}\n${rows.map((r) => r.text).join(SEP)}`));
+  for (const r of rows) values.push(...r.fp, r.until, r.priority, r.needsPerson ? 1 : 0, r.text!.length, r.seed!.length);
+  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), values }));
+  const texts = Buffer.from(rows.map((r) => r.text).join(SEP));
+  const seeds = Buffer.from(rows.map((r) => r.seed).join(SEP));
+  writeCache(store.home, NAME, Buffer.concat([Buffer.from(`${header.length} ${texts.length} ${seeds.length}\n`), header, texts, seeds]));
 }
 
 export interface StatusLoad {

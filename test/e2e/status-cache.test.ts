@@ -125,12 +125,40 @@ describe('status: the row cache never disagrees with a full read', () => {
     w.codex('c');
     await status('--json', '--now', at(Date.now()));
     expect(existsSync(cacheFile())).toBe(false);
-    const full = await status('--json');
-    const good = readFileSync(cacheFile(), 'utf8');
-    const cut = good.indexOf('\n') + 40;
-    for (const junk of ['', 'not json\n', '{"key":"x"}\n', good.slice(0, cut), good.slice(0, -1), good.replace('"id": "g"', '"id": "x"')]) {
-      writeFileSync(cacheFile(), junk);
-      expect(await status('--json'), JSON.stringify(junk.slice(-60))).toEqual(full);
+    // the table and --json each read their own half of the file (the seeds, the texts): damage to either
+    for (const format of [['--json'], ['--all']]) {
+      const full = await status(...format);
+      const good = readFileSync(cacheFile(), 'utf8');
+      const cut = good.indexOf('\n') + 40;
+      const damaged = ['', 'not json\n', '{"key":"x"}\n', '9 9 9\n{}', good.slice(0, cut), good.slice(0, -1), good.slice(0, good.indexOf('"id": "g"') + 3)];
+      damaged.push(good.replace('"id": "g"', '"id": "x"'), good.replace('["g",', '["x",'), good.replace('["g",', '["g" ,'), good.replace('"provider": "grok"', '"provider": "grok", "x": 1'), good.replace('["g","grok"', '["g","grok","x"'));
+      // one entry longer, the file no longer for it: only each entry's own length shows it
+      const longer = good.replace('"provider": "codex"', '"provider":  "codex"');
+      const last = longer.lastIndexOf('"direct"'); // in the last seed
+      damaged.push(`${longer.slice(0, last)}"direc"${longer.slice(last + 8)}`);
+      for (const junk of damaged) {
+        writeFileSync(cacheFile(), junk);
+        expect(await status(...format), `${format}: ${JSON.stringify(junk.slice(-60))}`).toEqual(full);
+      }
     }
+  });
+
+  it('a run that reads one half and saves keeps the other half of the rows it did not read', async () => {
+    w.grok('g');
+    w.codex('c');
+    await status();
+    const table = await status();
+    const json = await status('--json');
+    // a new account: the table run (seeds read) saves, and must carry over the json texts of g and c
+    w.grok('h');
+    await status();
+    const before = readFileSync(cacheFile());
+    const again = await status('--json');
+    expect(readFileSync(cacheFile()).equals(before), 'a --json run with every row remembered writes nothing').toBe(true);
+    rmSync(cacheFile());
+    expect(again).toEqual(await status('--json'));
+    expect(JSON.parse(again.out).map((r: { id: string }) => r.id).sort()).toEqual(['c', 'g', 'h']);
+    expect(table.out).toContain('g ');
+    expect(json.code).toBe(0);
   });
 });
