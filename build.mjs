@@ -35,6 +35,14 @@ const builtinsAsRequire = {
   },
 };
 
+// The bundles import undici as dist/undici.cjs: only the part we use, one file (see scripts/undici-lite.cjs).
+const undiciLite = {
+  name: 'undici-lite',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: './undici.cjs', external: true }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 const common = {
   bundle: true,
@@ -52,11 +60,17 @@ await build({
   bundle: true,
   splitting: false,
   // Heavy libraries stay in node_modules and are imported only on the paths that need them.
-  external: ['undici', 'socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
+  external: ['socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
   format: 'esm',
   // bundled CommonJS dependencies (commander) call require for Node built-ins
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  plugins: [lazyChildProcess, builtinsAsRequire],
+  plugins: [lazyChildProcess, builtinsAsRequire, undiciLite],
+});
+await build({
+  ...common,
+  entryPoints: ['scripts/undici-lite.cjs'],
+  outfile: 'dist/undici.cjs',
+  format: 'cjs',
 });
 await build({
   ...common,

@@ -1,4 +1,3 @@
-import { cjs } from '../util/cjs.js';
 import { redactUrl } from '../util/secrets.js';
 import { dispatcherFor } from './dispatcher.js';
 
@@ -46,9 +45,9 @@ export async function prepare(proxy: string | null, timeoutMs: number): Promise<
 
 /** One request, no retries. Throws NetworkError; never puts headers or bodies in an error. */
 export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; proxy: string | null }): Promise<HttpResponse> {
-  const { request } = cjs(await import('undici'));
   const dispatcher = await dispatcherFor(opts.proxy, opts.timeoutMs);
-  const host = new URL(req.url).host;
+  const url = new URL(req.url);
+  const host = url.host;
   const via = opts.proxy ? ` via proxy ${redactUrl(opts.proxy)}` : '';
   // One deadline for the whole request: connecting, the headers and the last byte of the body. Idle
   // timeouts alone let an answer that trickles a byte a second hold the account's lock forever.
@@ -58,11 +57,12 @@ export async function sendOnce(req: HttpRequest, opts: { timeoutMs: number; prox
   const timer = setTimeout(() => setImmediate(() => deadline.abort()), opts.timeoutMs);
   let gotHeaders = false;
   try {
-    const res = await request(req.url, {
+    const res = await dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher,
       signal: deadline.signal,
       // undici's own timers would fire first after a suspend and drop an answer already received.
       headersTimeout: 0,
