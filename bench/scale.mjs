@@ -1,10 +1,12 @@
 // Scale: the same commands over 1,000 and 10,000 account files (a third of each provider, none due), each as a
 // whole process, beside `node -e 0` measured in the same run. Prints each figure as a ratio against that
 // baseline, with the CPU time and peak memory of the command (from the process itself, via usage-preload.cjs).
-// Goals (issue 20): idle tick <= 1.25x at 1,000 and <= 1.5x at 10,000; status --json <= 300 ms and <= 100 MB and
+// Also a floor: a bare Node script that only lists accounts/ and stats every file, which any idle tick that
+// notices an in-place edit must do. Goals (issue 20): idle tick <= 1.25x at 1,000 and <= 1.5x at 10,000; status --json <= 300 ms and <= 100 MB and
 // status (table) <= 250 ms at 10,000.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { BIN, compare, idleHome, median } from './util.mjs';
 
 const PRELOAD = new URL('./usage-preload.cjs', import.meta.url).pathname;
@@ -23,8 +25,12 @@ function usage(args, n = 5) {
 for (const n of [1000, 10_000]) {
   const home = idleHome(n);
   try {
+    // The floor under any idle tick that checks every file: a bare script that lists accounts/ and stats each
+    // file by name, nothing else (no cache, no output). What the tick costs above it is refresher's own.
+    const floor = `const fs=require('fs');process.chdir(${JSON.stringify(join(home, 'accounts'))});for(const n of fs.readdirSync('.'))fs.statSync(n)`;
     const cmds = {
       baseline: { args: ['-e', '0'] },
+      floor: { args: ['-e', floor] },
       tick: { args: [BIN, 'tick', '--home', home] },
       statusJson: { args: [BIN, 'status', '--json', '--home', home] },
       statusTable: { args: [BIN, 'status', '--home', home] },
@@ -35,7 +41,9 @@ for (const n of [1000, 10_000]) {
       console.log(`${String(n).padStart(6)} accounts  ${name.padEnd(16)} ${t[k].toFixed(1).padStart(7)} ms  ${(t[k] / t.baseline).toFixed(2)}x node -e 0  cpu ${u.cpuMs.toFixed(0)} ms  peak ${u.rssMb.toFixed(0)} MB`);
     };
     console.log(`${String(n).padStart(6)} accounts  node -e 0        ${t.baseline.toFixed(1).padStart(7)} ms`);
+    line('stat floor', 'floor');
     line('idle tick', 'tick');
+    console.log(`${String(n).padStart(6)} accounts  idle tick        ${(t.tick / t.floor).toFixed(2)}x the stat floor`);
     line('status --json', 'statusJson');
     line('status (table)', 'statusTable');
   } finally {
