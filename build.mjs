@@ -1,8 +1,8 @@
-// One ESM file for the CLI's own code (and commander). The heavy libraries (undici, socks, yaml,
-// cli-table3, chalk, smol-toml) stay in node_modules and are imported dynamically, only on the paths
-// that use them. The idle cron tick has a CommonJS bundle of its own (dist/fast-tick.cjs), required by a
-// CommonJS bin/refresher: Node's ES module loader alone costs a process about 7% of `node -e 0` (it reads
-// files through fs/promises, which loads readline and streams), so the hot path never enters it.
+// One CommonJS file for the CLI's own code (and commander). The heavy libraries (socks, yaml, cli-table3,
+// chalk, smol-toml) stay in node_modules and are imported dynamically, only on the paths that use them;
+// undici is bundled on its own (dist/undici.cjs). The idle cron tick has a bundle of its own
+// (dist/fast-tick.cjs). bin/refresher, also CommonJS, requires them: Node's ES module loader alone costs a
+// process about 7% of `node -e 0` (it reads files through fs/promises, which loads readline and streams).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -53,18 +53,33 @@ const common = {
   define: { __REFRESHER_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 };
+// CommonJS bundles: what import.meta.url means there (version.ts, schedule.ts and demo.ts use it)
+const commonJs = {
+  format: 'cjs',
+  define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "const __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+};
+// The CLI is CommonJS, so that no command pays for Node's ES module loader; the ES-only libraries (chalk,
+// smol-toml) are still loaded with import() where they are used.
 await build({
   ...common,
-  entryPoints: ['src/cli.ts', 'src/sim-entry.ts'],
-  outdir: 'dist',
-  bundle: true,
-  splitting: false,
+  ...commonJs,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/cli.cjs',
   // Heavy libraries stay in node_modules and are imported only on the paths that need them.
   external: ['socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
+  plugins: [lazyChildProcess, undiciLite],
+});
+// The simulator, for the benches and `demo`'s tests: an ES module they import.
+await build({
+  ...common,
+  entryPoints: ['src/sim-entry.ts'],
+  outdir: 'dist',
+  external: ['socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
   format: 'esm',
-  // bundled CommonJS dependencies (commander) call require for Node built-ins
+  // bundled CommonJS dependencies call require for Node built-ins
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  plugins: [lazyChildProcess, builtinsAsRequire, undiciLite],
+  plugins: [builtinsAsRequire, undiciLite],
 });
 await build({
   ...common,
@@ -74,11 +89,8 @@ await build({
 });
 await build({
   ...common,
+  ...commonJs,
   entryPoints: ['src/fast-tick.ts'],
   outfile: 'dist/fast-tick.cjs',
   external: ['yaml', 'smol-toml'],
-  format: 'cjs',
-  // what import.meta.url means in CommonJS (version.ts reads package.json through it when not stamped)
-  define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
-  banner: { js: "const __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
 });

@@ -252,24 +252,28 @@ account
     exitCode = await accountRemove(globals(cmd), id, opts);
   });
 
-try {
-  await program.parseAsync(process.argv);
-  process.exitCode = exitCode;
-} catch (e) {
-  // With --json, a usage or config error is also a document on stdout; the exit code is the same.
-  const asJson = (code: number, message: string) => {
-    if (process.argv.includes('--json')) writeOut(JSON.stringify({ error: { code, message: redact(message) } }, null, 2) + '\n');
-  };
-  if (e instanceof CommanderError) {
-    // --help and --version end here with code 0; usage errors were already printed by commander.
-    if (e.exitCode !== 0) asJson(EXIT_USAGE, e.message.replace(/^error: /, ''));
-    process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+// A function, not top-level await: the bundle is CommonJS (see build.mjs).
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+    process.exitCode = exitCode;
+  } catch (e) {
+    // With --json, a usage or config error is also a document on stdout; the exit code is the same.
+    const asJson = (code: number, message: string) => {
+      if (process.argv.includes('--json')) writeOut(JSON.stringify({ error: { code, message: redact(message) } }, null, 2) + '\n');
+    };
+    if (e instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed by commander.
+      if (e.exitCode !== 0) asJson(EXIT_USAGE, e.message.replace(/^error: /, ''));
+      process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+    }
+    if (e instanceof ExitError) {
+      writeErr(escapeControl(redact(`refresher: ${e.message}`), true) + '\n');
+      asJson(e.code, e.message);
+      process.exit(e.code);
+    }
+    writeErr(redact(`refresher: unexpected error: ${(e as Error).stack ?? String(e)}`) + '\n');
+    process.exit(EXIT_FAILED);
   }
-  if (e instanceof ExitError) {
-    writeErr(escapeControl(redact(`refresher: ${e.message}`), true) + '\n');
-    asJson(e.code, e.message);
-    process.exit(e.code);
-  }
-  writeErr(redact(`refresher: unexpected error: ${(e as Error).stack ?? String(e)}`) + '\n');
-  process.exit(EXIT_FAILED);
 }
+void main();
