@@ -8,8 +8,8 @@ import { currentPoolProxy } from '../store/pool-cache.js';
 import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
-import { terminalWidth, renderTable, type Cell } from '../render/table.js';
-import { seedAttention, seedCells, statusHeader, tableSeed, type TableSeed } from '../render/status-table.js';
+import { plainTable, renderTable, terminalWidth, type Cell } from '../render/table.js';
+import { seedAttention, seedCells, seedTexts, statusHeader, tableSeed, type TableSeed } from '../render/status-table.js';
 import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
 import { redact } from '../util/secrets.js';
 import type { Config } from '../config/types.js';
@@ -92,23 +92,23 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   let next = 0;
   const seeds = lines.map((l) => (l.row ? tableSeed(l.row, cfg.maxFailures) : remembered[next++]!));
   const header = statusHeader(!!o.all);
-  const cells: Cell[][] = seeds.map((t) => seedCells(t, now, !!o.all));
   // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
   // every row.
-  for (const pr of loaded.problems) {
-    const row: Cell[] = [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }];
-    while (row.length < header.length) row.push({ text: '' });
-    cells.push(row);
-  }
-  if (!cells.length) {
+  const broken = loaded.problems.map((pr): Cell[] => [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, ...header.slice(3).map(() => ({ text: '' }))]);
+  if (!seeds.length && !broken.length) {
     log.info(`no accounts in ${store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
     return EXIT_OK;
   }
-  const useColor = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
-  // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
-  const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
-  const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
-  writeOut(await renderTable(header, cells, { tty: process.stdout.isTTY === true, color: useColor, fit }));
+  if (process.stdout.isTTY === true) {
+    const cells: Cell[][] = [...seeds.map((t) => seedCells(t, now, !!o.all)), ...broken];
+    const useColor = o.color !== false && !process.env.NO_COLOR;
+    // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
+    const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
+    const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
+    writeOut(await renderTable(header, cells, { tty: true, color: useColor, fit }));
+  } else {
+    writeOut(plainTable(header, [...seeds.map((t) => seedTexts(t, now, !!o.all)), ...broken.map((r) => r.map((c) => c.text))]));
+  }
   if (loaded.problems.length) {
     writeOut(redact(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
   }

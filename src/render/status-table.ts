@@ -113,19 +113,27 @@ function nextText(skip: string | null, at: number | null, reason: string | null,
   return `${at <= now ? 'now' : relative(at, now)}: ${reason}`;
 }
 
-export function seedCells(s: TableSeed, now: number, all: boolean): Cell[] {
-  const [id, provider, state, stateTone, exp, setupToken, refused, reset, quota, lastUsed, failed, skip, nextAt, nextReason, proxy, priority, otherWindows, lastFailure] = s;
-  const row: Cell[] = [
-    { text: id },
-    { text: provider },
-    { text: state, tone: stateTone ?? undefined },
-    { text: exp === null ? '-' : `${setupToken ? 'setup token, expires ' : ''}${relative(exp, now)}`, tone: exp !== null && exp <= now ? 'warn' : undefined },
-    { text: refused !== null ? `refused (${refused})` : reset === null ? '-' : relative(reset, now), tone: refused !== null ? 'bad' : undefined },
-    { text: quota },
-    { text: lastUsed === null ? '-' : relative(lastUsed, now) },
-    { text: String(failed), tone: failed ? 'warn' : undefined },
-    { text: nextText(skip, nextAt, nextReason, now), tone: skip ? 'dim' : undefined },
+/** The cells' texts, for a table piped as plain columns (no tones: 90,000 cell objects over 10,000 rows spared). */
+export function seedTexts(s: TableSeed, now: number, all: boolean): string[] {
+  const [id, provider, state, , exp, setupToken, refused, reset, quota, lastUsed, failed, skip, nextAt, nextReason, proxy, priority, otherWindows, lastFailure] = s;
+  const row = [
+    id,
+    provider,
+    state,
+    exp === null ? '-' : `${setupToken ? 'setup token, expires ' : ''}${relative(exp, now)}`,
+    refused !== null ? `refused (${refused})` : reset === null ? '-' : relative(reset, now),
+    quota,
+    lastUsed === null ? '-' : relative(lastUsed, now),
+    String(failed),
+    nextText(skip, nextAt, nextReason, now),
   ];
-  if (all) row.push({ text: proxy }, { text: String(priority) }, { text: otherWindows }, { text: lastFailure ?? '-' });
+  if (all) row.push(proxy, String(priority), otherWindows, lastFailure ?? '-');
   return row;
+}
+
+/** The same cells with their tones, for a terminal. */
+export function seedCells(s: TableSeed, now: number, all: boolean): Cell[] {
+  const [, , , stateTone, exp, , refused, , , , failed, skip] = s;
+  const tones: Cell['tone'][] = [undefined, undefined, stateTone ?? undefined, exp !== null && exp <= now ? 'warn' : undefined, refused !== null ? 'bad' : undefined, undefined, undefined, failed ? 'warn' : undefined, skip ? 'dim' : undefined];
+  return seedTexts(s, now, all).map((text, i) => ({ text, tone: tones[i] }));
 }

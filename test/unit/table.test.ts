@@ -4,8 +4,8 @@ import { plainTable, renderTable } from '../../src/render/table.js';
 describe('the piped table', () => {
   it('pads each column to its widest cell, two spaces apart, the last unpadded and no trailing blanks', () => {
     const text = plainTable(['id', 'state', 'next'], [
-      [{ text: 'a-long-id' }, { text: 'ok' }, { text: 'in 3m' }],
-      [{ text: 'b' }, { text: 'cooling down' }, { text: '' }],
+      ['a-long-id', 'ok', 'in 3m'],
+      ['b', 'cooling down', ''],
     ]);
     expect(text).toBe(['id         state         next', 'a-long-id  ok            in 3m', 'b          cooling down'].join('\n') + '\n');
   });
@@ -13,5 +13,6 @@ describe('the piped table', () => {
   it('a short row gets empty cells; control characters are escaped before widths are taken', async () => {
     const text = await renderTable(['id', 'why'], [[{ text: 'x' }], [{ text: 'y' }, { text: 'bad\x1b[31m' }]], { tty: false, color: false });
     expect(text).toBe(['id  why', 'x', 'y   bad\\x1b[31m'].join('\n') + '\n');
+    expect(plainTable(['id', 'why'], [['x'], ['y', 'bad\x1b[31m']])).toBe(text);
   });
 });
