@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { randomBytes } from '../util/random.js';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
 import { inDir, type Scan } from './account-dir.js';
@@ -13,9 +14,10 @@ import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
  * always. The key holds the config, the program's version and the proxy the pool answered.
  *
  * The texts were scrubbed when they were written, and the document they end up in is scrubbed again against
- * every secret this run read. On disk: a first line with the byte lengths of the three sections that follow: the
- * header (JSON: key, ids, numbers), the texts and the seeds, each list separated by \x01 (JSON text never holds a
- * raw control character). A run reads the header and the half it prints.
+ * every secret this run read. On disk: a first line with the byte lengths of the four sections that follow: the
+ * header (JSON: key, ids, and a token new with every save), the numbers (float64, WIDTH per row, NaN for null),
+ * the texts and the seeds, each list separated by \x01 (JSON text never holds a raw control character). A run
+ * reads the header, the numbers and the half it prints.
  */
 const NAME = 'status-rows';
 const SEP = '\x01';
@@ -39,7 +41,8 @@ export interface CachedRow {
 interface Header {
   key: string;
   ids: string;
-  values: number[];
+  /** tells one save from another: a second read of the file (see complete) checks it is the same one */
+  token: string;
 }
 
 export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}`;
@@ -57,7 +60,7 @@ export interface StatusCache {
 }
 
 /** `length` bytes of the open file `fd` from `position`, as UTF-8 text; null when the file is shorter. */
-function readText(fd: number, position: number, length: number): string | null {
+function readBytes(fd: number, position: number, length: number): Buffer | null {
   const buf = Buffer.allocUnsafe(length);
   let off = 0;
   while (off < length) {
@@ -65,22 +68,26 @@ function readText(fd: number, position: number, length: number): string | null {
     if (n === 0) return null;
     off += n;
   }
-  return buf.toString('utf8');
+  return buf;
 }
+const readText = (fd: number, position: number, length: number) => readBytes(fd, position, length)?.toString('utf8') ?? null;
 
-/** The sections' byte lengths, from the file's first line: header, texts, seeds. */
-function sectionsOf(fd: number): { header: string; at: { text: [number, number]; seed: [number, number] } } | null {
+/** The sections, from the file's first line of byte lengths: header, numbers, texts, seeds. */
+function sectionsOf(fd: number): { header: string; values: Float64Array; at: { text: [number, number]; seed: [number, number] } } | null {
   const size = fstatSync(fd).size;
   const first = readText(fd, 0, Math.min(PREFIX_BYTES, size));
-  const m = first && /^(\d+) (\d+) (\d+)\n/.exec(first);
+  const m = first && /^(\d+) (\d+) (\d+) (\d+)\n/.exec(first);
   if (!m) return null;
-  const [h, t, sd] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, v, t, sd] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
   const start = m[0].length;
   // the sections cover the file exactly: anything added or cut shows here, even in the last entry
-  if (start + h + t + sd !== size) return null;
+  if (start + h + v + t + sd !== size || v % 8 !== 0) return null;
   const header = readText(fd, start, h);
-  if (header === null) return null;
-  return { header, at: { text: [start + h, t], seed: [start + h + t, sd] } };
+  const numbers = readBytes(fd, start + h, v);
+  if (header === null || numbers === null) return null;
+  // allocUnsafe may hand out a slice of its pool at any offset: copy to an aligned array
+  const values = new Float64Array(numbers.buffer.slice(numbers.byteOffset, numbers.byteOffset + v));
+  return { header, values, at: { text: [start + h + v, t], seed: [start + h + v + t, sd] } };
 }
 
 /**
@@ -108,14 +115,15 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     const sections = sectionsOf(fd);
     if (!sections) return null;
     const h = JSON.parse(sections.header) as Header;
-    if (h.key !== key || typeof h.ids !== 'string' || !Array.isArray(h.values)) return null;
+    if (h.key !== key || typeof h.ids !== 'string') return null;
     const ids = h.ids === '' ? [] : h.ids.split('\n');
-    if (h.values.length !== ids.length * WIDTH) return null;
+    const v = sections.values;
+    if (v.length !== ids.length * WIDTH) return null;
     const rows = new Map<string, CachedRow>();
     for (let i = 0; i < ids.length; i++) {
-      const v = h.values;
       const k = i * WIDTH;
-      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: v[k + 4] ?? null, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null });
+      const until = v[k + 4]!;
+      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: Number.isNaN(until) ? null : until, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null });
     }
     if (rows.size !== ids.length) return null;
     // a damaged half (cut short, or edited) is not used: each entry has its length, and starts with its id
@@ -125,10 +133,13 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
       const list = text === null ? [] : ids.length ? text.split(SEP) : [];
       if (list.length !== ids.length) return false;
       const lengthAt = part === 'text' ? 7 : 8;
+      // (the id is looked for without building a prefix per row; an id that JSON would escape never matches)
+      const before = part === 'text' ? '{\n  "id": "' : '["';
       for (let i = 0; i < ids.length; i++) {
-        const id = JSON.stringify(ids[i]);
+        const id = ids[i]!;
         const entry = list[i]!;
-        if (entry.length !== h.values[i * WIDTH + lengthAt] || !entry.startsWith(part === 'text' ? `{\n  "id": ${id},` : `[${id},`)) return false;
+        const end = before.length + id.length;
+        if (entry.length !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return false;
       }
       let i = 0;
       for (const r of rows.values()) r[part] = list[i++]!;
@@ -146,12 +157,14 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
 /** Rows missing either half are left out. */
 export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): void {
   const rows = all.filter((r) => r.text !== null && r.seed !== null);
-  const values: (number | null)[] = [];
-  for (const r of rows) values.push(...r.fp, r.until, r.priority, r.needsPerson ? 1 : 0, r.text!.length, r.seed!.length);
-  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), values }));
+  const values = new Float64Array(rows.length * WIDTH);
+  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, r.text!.length, r.seed!.length], i * WIDTH));
+  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token: randomBytes(8).toString('hex') } satisfies Header));
+  const numbers = Buffer.from(values.buffer);
   const texts = Buffer.from(rows.map((r) => r.text).join(SEP));
   const seeds = Buffer.from(rows.map((r) => r.seed).join(SEP));
-  writeCache(store.home, NAME, Buffer.concat([Buffer.from(`${header.length} ${texts.length} ${seeds.length}\n`), header, texts, seeds]));
+  const lengths = `${header.length} ${numbers.length} ${texts.length} ${seeds.length}\n`;
+  writeCache(store.home, NAME, Buffer.concat([Buffer.from(lengths), header, numbers, texts, seeds]));
 }
 
 export interface StatusLoad {
