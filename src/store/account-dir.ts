@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, type Fingerprint } from './cache.js';
 
 /**
  * The layout of a home, read without opening any account: where files are, what the accounts directory
@@ -150,14 +149,5 @@ export class AccountDir {
       }
     }
     return out;
-  }
-
-  /**
-   * Mode warning and fingerprint of one file without reading it; null when it cannot be stat'ed. `prefix`: what
-   * goes before the file's name, '' inside inDir(this.dir).
-   */
-  statOne(id: string, prefix = `${this.dir}/`): { fingerprint: Fingerprint; warning: string | null } | null {
-    const st = statSync(`${prefix}${id}.json`, NO_THROW);
-    return st ? { fingerprint: fingerprint(st), warning: modeWarning(this.fileOf(id), st.mode, 0o600) } : null;
   }
 }
