@@ -1,6 +1,6 @@
 import { randomBytes } from '../util/random.js';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -154,6 +154,19 @@ async function acquire(path: string, waitMs: number): Promise<Owner | null> {
   }
 }
 
+/**
+ * A lock directory holds owner.json and nothing else: two calls instead of a recursive rm's lstat, failed
+ * rmdir, readdir, unlink and rmdir. Anything more in it (or an error) goes the long way.
+ */
+async function removeLock(path: string): Promise<void> {
+  try {
+    await unlink(join(path, 'owner.json'));
+    await rmdir(path);
+  } catch {
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
 function lease(path: string, first: Owner): Release {
   let me = first;
   let released = false;
@@ -170,7 +183,7 @@ function lease(path: string, first: Owner): Release {
     clearInterval(timer);
     const mine = await held();
     released = true;
-    if (mine) await rm(path, { recursive: true, force: true });
+    if (mine) await removeLock(path);
   }) as Release;
   release.held = held;
   release.retake = async (waitMs: number) => {

@@ -1,4 +1,5 @@
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccountStore, applyPatch } from '../../src/store/store.js';
 import { TempHome } from '../support/home.js';
@@ -82,6 +83,19 @@ describe('AccountStore', () => {
     await release!();
     const again = await store.tryLock('a');
     expect(again).not.toBeNull();
+    await again!();
+  });
+
+  it('a released lock leaves no directory; a locks/ removed while the store lives fails one lock, then is made again', async () => {
+    home.writeAccount(good('a'));
+    const first = await store.tryLock('a');
+    await first!();
+    expect(readdirSync(join(home.dir, 'locks'))).toEqual([]);
+    rmSync(join(home.dir, 'locks'), { recursive: true });
+    await expect(store.tryLock('a')).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await store.tryLock('a');
+    expect(again).not.toBeNull();
+    expect(statSync(join(home.dir, 'locks')).mode & 0o777).toBe(0o700);
     await again!();
   });
 
