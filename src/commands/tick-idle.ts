@@ -17,7 +17,7 @@ export function idleLog(log: Logger): (msg: string) => void {
  * reading any account, exactly as a full run would; returns false when the cache cannot prove it.
  */
 export function answerIdleTick(store: AccountDir, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
-  const idle = idleFromCache(store, cfg.fingerprint, now);
+  const idle = idleFromCache(store, cfg.fingerprint, now, !o.dryRun);
   if (!idle) return false;
   for (const w of o.dryRun ? idle.warnings : warningsDue(store, idle.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   const notDue = idle.accounts - idle.skipped.length;

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { AccountPatch, Provider, Quota } from '../model/types.js';
 import { limitKeys, usageFromHeaders } from '../providers/rate-limits.js';
-import type { AccountStore } from '../store/store.js';
+import { describeProblem, type AccountStore } from '../store/store.js';
 
 /** Whether two answers carry the same rate-limit headers (then the newer says all the older did). */
 function sameLimitKeys(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -82,7 +82,10 @@ export class Recorder {
       try {
         release = await this.store.lock(id, 10_000);
         const cur = this.store.read(id);
-        if (!('account' in cur)) return;
+        if (!('account' in cur)) {
+          this.log.warn(`[serve] ${id}: could not record this use: ${describeProblem(cur)}`);
+          return;
+        }
         const patch: AccountPatch = { lastUsedAt: Math.max(l.lastUsedAt, cur.account.lastUsedAt ?? 0) };
         if (reset !== null) patch.rateLimitReset = reset;
         if (l.cooldownUntil !== undefined) patch.cooldownUntil = l.cooldownUntil;

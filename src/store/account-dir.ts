@@ -26,8 +26,6 @@ export function modeWarning(path: string, mode: number, want: number): string | 
   return `${path} is mode ${(mode & 0o777).toString(8)}; others can read it. Run: chmod ${want.toString(8)} ${path}`;
 }
 
-export const NO_THROW = { throwIfNoEntry: false } as const;
-
 /**
  * Runs `fn` with the working directory in `dir`, so that `fn` can stat names relative to it: the kernel then
  * looks up one path component per file instead of every one of the absolute path (about 5 % of a tick over

@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { randomBytes } from '../util/random.js';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
-import { inDir, modeWarning, NO_THROW, type Scan } from './account-dir.js';
+import { inDir, modeWarning, type Scan } from './account-dir.js';
+import { quickStat } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
@@ -191,8 +192,8 @@ export function loadForStatus(store: AccountStore, listing: Scan, cache: Map<str
   function readOne(id: string, prefix: string): void {
     const c = cache?.get(id);
     if (c && (c.until === null || now < c.until) && listing.regular.has(id) && !holders.has(id) && !recovery.has(id)) {
-      // a stat and four numbers compared, nothing allocated: this runs for every remembered row
-      const st = statSync(`${prefix}${id}.json`, NO_THROW);
+      // a stat and four numbers compared: this runs for every remembered row
+      const st = quickStat(`${prefix}${id}.json`);
       if (st && st.ino === c.fp[0] && st.size === c.fp[1] && st.mtimeMs === c.fp[2] && st.ctimeMs === c.fp[3]) {
         const w = modeWarning(store.fileOf(id), st.mode, 0o600);
         if (w) out.warnings.push(w);

@@ -76,7 +76,11 @@ describe('refresher serve', () => {
       expect(sent.headers.authorization).toBe(`Bearer ${c.accessToken}`);
       expect(String(sent.headers['user-agent'])).toMatch(/^claude-cli\//);
       expect(sent.headers['x-app']).toBe('cli');
-      await until(() => w.home.read('a1').lastUsedAt !== null, 5000, 'the recorded use');
+      // The use is written a second after the answer, under the account's lock: on a loaded machine that can
+      // take a while, and if it never comes, serve's log says why.
+      await until(() => w.home.read('a1').lastUsedAt !== null, 15_000, 'the recorded use').catch((e: Error) => {
+        throw new Error(`${e.message}; serve said:\n${s.stderr()}`);
+      });
     } finally {
       await s.stop();
       rmSync(claudeHome, { recursive: true, force: true });
