@@ -43,6 +43,25 @@ const undiciLite = {
   },
 };
 
+// In the CommonJS bundles, `await import()` of a CommonJS package goes through Node's ES module loader, which
+// parses the whole file with cjs-module-lexer to find its exports: about 50 ms for yaml and undici.cjs in a
+// tick that loads both. A plain require, wrapped as import() would give it ({ default: exports, ...exports }),
+// is the same module, loaded the same lazy way. ES-only packages (chalk, smol-toml) keep their import().
+const CJS_PACKAGES = ['yaml', 'socks', 'undici', 'cli-table3'];
+const requireCjsImports = {
+  name: 'require-cjs-imports',
+  setup(b) {
+    const pattern = new RegExp(`import\\('(${CJS_PACKAGES.join('|')})'\\)`, 'g');
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      if (!pattern.test(src)) return undefined;
+      pattern.lastIndex = 0;
+      const contents = src.replace(pattern, (_, name) => `Promise.resolve().then(() => { const m = require('${name}'); return { ...m, default: m }; })`);
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 const common = {
   bundle: true,
@@ -68,7 +87,7 @@ await build({
   outfile: 'dist/cli.cjs',
   // Heavy libraries stay in node_modules and are imported only on the paths that need them.
   external: ['socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
-  plugins: [lazyChildProcess, undiciLite],
+  plugins: [lazyChildProcess, undiciLite, requireCjsImports],
 });
 // The simulator, for the benches and `demo`'s tests: an ES module they import.
 await build({
@@ -93,4 +112,5 @@ await build({
   entryPoints: ['src/fast-tick.ts'],
   outfile: 'dist/fast-tick.cjs',
   external: ['yaml', 'smol-toml'],
+  plugins: [requireCjsImports],
 });
