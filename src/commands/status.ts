@@ -49,7 +49,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
 
   const key = statusCacheKey(cfg.fingerprint, pool);
   const cache = readStatusCache(store, key, format === 'json' ? 'text' : 'seed');
-  const loaded = loadForStatus(store, store.scan(), cache?.rows ?? null, now, holders);
+  const loaded = loadForStatus(store, store.idsByName(), cache?.rows ?? null, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);

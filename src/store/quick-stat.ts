@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 
 /** What the caches compare of a file (its fingerprint), and its mode for the permission warnings. */
 export interface FileStamp {
@@ -10,6 +10,7 @@ export interface FileStamp {
 }
 
 type RawStat = (path: string) => ArrayLike<number> | undefined;
+type Kind = 'stat' | 'lstat';
 
 /**
  * `statSync(path, { throwIfNoEntry: false })` for the loops that stat every account file (an idle tick, status).
@@ -20,54 +21,63 @@ type RawStat = (path: string) => ArrayLike<number> | undefined;
  * it has answered exactly like statSync in this process. Anything else means statSync. Errors are statSync's.
  */
 export function quickStat(path: string): FileStamp | undefined {
-  const raw = rawStat === undefined ? (rawStat = loadRawStat()) : rawStat;
-  if (!raw) return publicStat(path);
-  const v = raw(path);
-  // the binding's order: dev mode nlink uid gid rdev blksize ino size blocks, then seconds and nanoseconds
-  // of atime mtime ctime birthtime; milliseconds computed as Node computes mtimeMs (sec * 1e3 + nsec / 1e6)
-  return v === undefined ? undefined : { ino: v[7]!, size: v[8]!, mtimeMs: v[12]! * 1e3 + v[13]! / 1e6, ctimeMs: v[14]! * 1e3 + v[15]! / 1e6, mode: v[1]! };
+  const raw = raws.stat === undefined ? (raws.stat = loadRaw('stat')) : raws.stat;
+  return raw ? stampOf(raw(path)) : publicStat('stat', path);
 }
 
-function publicStat(path: string): FileStamp | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
+/** The same as lstatSync: a symlink is itself, not its target. */
+export function quickLstat(path: string): FileStamp | undefined {
+  const raw = raws.lstat === undefined ? (raws.lstat = loadRaw('lstat')) : raws.lstat;
+  return raw ? stampOf(raw(path)) : publicStat('lstat', path);
+}
+
+/** S_IFREG: a regular file (not a symlink, directory or device). */
+export const isRegular = (st: FileStamp): boolean => (st.mode & 0o170000) === 0o100000;
+
+// the binding's order: dev mode nlink uid gid rdev blksize ino size blocks, then seconds and nanoseconds of
+// atime mtime ctime birthtime; milliseconds computed as Node computes mtimeMs (sec * 1e3 + nsec / 1e6)
+const stampOf = (v: ArrayLike<number> | undefined): FileStamp | undefined =>
+  v === undefined ? undefined : { ino: v[7]!, size: v[8]!, mtimeMs: v[12]! * 1e3 + v[13]! / 1e6, ctimeMs: v[14]! * 1e3 + v[15]! / 1e6, mode: v[1]! };
+
+function publicStat(kind: Kind, path: string): FileStamp | undefined {
+  const st = (kind === 'stat' ? statSync : lstatSync)(path, { throwIfNoEntry: false });
   return st && { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, mode: st.mode };
 }
 
-/** undefined: not checked yet in this process; null: statSync it is. */
-let rawStat: RawStat | null | undefined;
+/** Per kind, undefined: not checked yet in this process; null: the public call it is. */
+const raws: Record<Kind, RawStat | null | undefined> = { stat: undefined, lstat: undefined };
 
-/** For tests: forget the choice; `allowBinding: false` keeps to statSync for the rest of the process. */
+/** For tests: forget the choice; `allowBinding: false` keeps to statSync and lstatSync for the rest of the process. */
 export function resetQuickStat(allowBinding = true): void {
-  rawStat = allowBinding ? undefined : null;
+  raws.stat = raws.lstat = allowBinding ? undefined : null;
 }
 
-export const quickStatUsesBinding = (): boolean => (rawStat === undefined ? (rawStat = loadRawStat()) : rawStat) !== null;
+export const quickStatUsesBinding = (): boolean => (raws.stat === undefined ? (raws.stat = loadRaw('stat')) : raws.stat) !== null;
 
 function knownSignature(version: string): boolean {
   const [major, minor] = version.split('.').map(Number) as [number, number];
   return (major === 20 && minor >= 18) || major === 22 || major === 24;
 }
 
-function loadRawStat(): RawStat | null {
+function loadRaw(kind: Kind): RawStat | null {
   if (!knownSignature(process.versions.node)) return null;
   try {
     // process.binding is deprecated (DEP0111, printed only under --pending-deprecation): a cron tick that
     // printed it would mail its owner every minute, so that one warning is held back for this one call
     const quiet = process.noDeprecation;
-    let fs: { stat?: unknown };
+    let fs: Record<string, unknown>;
     try {
       process.noDeprecation = true;
-      fs = (process as unknown as { binding(name: string): { stat?: unknown } }).binding('fs');
+      fs = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('fs');
     } finally {
       process.noDeprecation = quiet;
     }
-    const stat = fs.stat;
-    if (typeof stat !== 'function') return null;
-    const raw: RawStat = (path) => stat.call(fs, path, false, undefined, false);
+    const call = fs[kind];
+    if (typeof call !== 'function') return null;
+    const raw: RawStat = (path) => call.call(fs, path, false, undefined, false);
     // the check: the root directory, and a name that is not there, answered as statSync answers them
-    const probe = '/';
-    const a = statSync(probe);
-    const b = raw(probe);
+    const a = (kind === 'stat' ? statSync : lstatSync)('/');
+    const b = raw('/');
     if (!b || b.length < 16 || b[7] !== a.ino || b[8] !== a.size || b[1] !== a.mode) return null;
     if (b[12]! * 1e3 + b[13]! / 1e6 !== a.mtimeMs || b[14]! * 1e3 + b[15]! / 1e6 !== a.ctimeMs) return null;
     if (raw('/\u0001refresher-no-such-file') !== undefined) return null;
