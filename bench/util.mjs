@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,7 +24,7 @@ export function compare(commands, rounds) {
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
-/** A home with `n` accounts, none of them due now. */
+/** A home with `n` accounts, none of them due now, whose accounts/ has been still for a minute. */
 export function idleHome(n, { config = false } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'refresher-bench-'));
   mkdirSync(join(home, 'accounts'), { mode: 0o700 });
@@ -39,6 +39,10 @@ export function idleHome(n, { config = false } = {}) {
     const doc = { version: 1, id, provider: p, credentials, rateLimitReset: now + 3_600_000, quota: { checkedAt: now }, lastUsedAt: now - 60_000 };
     writeFileSync(join(home, 'accounts', `${id}.json`), JSON.stringify(doc, null, 2), { mode: 0o600 });
   }
+  // A pool left alone: its accounts/ last changed a minute ago, not this instant (an idle tick remembers a
+  // directory only once it has been still for 5 s; see plan-cache.ts).
+  const still = new Date(now - 60_000);
+  utimesSync(join(home, 'accounts'), still, still);
   if (config) writeFileSync(join(home, 'config.yaml'), 'refresh_before_expiry: 15m\nconcurrency: 4\nproviders:\n  grok:\n    heavy_model: grok-4-heavy\n', { mode: 0o600 });
   return home;
 }
