@@ -88,7 +88,10 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
 
   // the remembered seeds parsed in one go (one JSON.parse of the lot is faster than one per row)
-  const remembered = JSON.parse(`[${lines.flatMap((l) => (l.row ? [] : [l.seed!])).join(',')}]`) as TableSeed[];
+  // one parse for all remembered seeds (a loop: flatMap made an array per row)
+  const stored: string[] = [];
+  for (const l of lines) if (!l.row) stored.push(l.seed!);
+  const remembered = JSON.parse(`[${stored.join(',')}]`) as TableSeed[];
   let next = 0;
   const seeds = lines.map((l) => (l.row ? tableSeed(l.row, cfg.maxFailures) : remembered[next++]!));
   const header = statusHeader(!!o.all);

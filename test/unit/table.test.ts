@@ -15,4 +15,9 @@ describe('the piped table', () => {
     expect(text).toBe(['id  why', 'x', 'y   bad\\x1b[31m'].join('\n') + '\n');
     expect(plainTable(['id', 'why'], [['x'], ['y', 'bad\x1b[31m']])).toBe(text);
   });
+
+  it('a newline or carriage return in a cell is escaped too, and the columns are measured after it', () => {
+    expect(plainTable(['id', 'why'], [['a\nb', 'x'], ['c', 'y\rz']])).toBe(['id      why', 'a\\x0ab  x', 'c       y\\x0dz'].join('\n') + '\n');
+    expect(plainTable(['id', 'why'], [['a', 'trailing  '], ['b', '']])).toBe(['id  why', 'a   trailing', 'b'].join('\n') + '\n');
+  });
 });
