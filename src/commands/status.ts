@@ -5,7 +5,9 @@ import { attentionList, type Attention, type Holder } from '../core/attention.js
 import { planTick } from '../core/planner.js';
 import { writeOut, type Logger } from '../log.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
-import { loadForStatus, readStatusCache, saveStatusCache, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
+import { loadForStatus, readStatusCache, saveStatusCache, STATUS_DIR_STAMP, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
+import { rememberStamp, settled, stampHolds } from '../store/dir-stamp.js';
+import { quickStat } from '../store/quick-stat.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
 import { plainTable, renderTable, terminalWidth, type Cell } from '../render/table.js';
@@ -48,8 +50,14 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   if (format === 'prometheus') return prometheus(store, cfg, log, now, holders, o.output);
 
   const key = statusCacheKey(cfg.fingerprint, pool);
+  // stat'ed before it is listed: a change after this makes the stamp differ next time
+  const dir = quickStat(store.dir);
+  const statedAt = Date.now();
   const cache = readStatusCache(store, key, format === 'json' ? 'text' : 'seed');
-  const loaded = loadForStatus(store, store.idsByName(), cache?.rows ?? null, now, holders);
+  // accounts/ unchanged since a listing of it was exactly the cache's rows: those are its files
+  const unchanged = cache !== null && dir !== undefined && stampHolds(store.home, STATUS_DIR_STAMP, cache.token, dir);
+  const ids = unchanged ? [...cache.rows.keys()].sort() : store.idsByName();
+  const loaded = loadForStatus(store, ids, cache?.rows ?? null, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
@@ -66,6 +74,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
 
   // A pretend time (--now) writes nothing, not even a cache.
   const freshKept = o.now ? [] : keepable(loaded, plan.accounts, attention, holders, now);
+  let saved: { token: string; rows: number } | null = null;
   if (!o.now && (freshKept.length || !cache || cache.rows.size !== loaded.cached.length)) {
     const byId = new Map(lines.map((l) => [l.id, l]));
     // scrubbed before it is stored, like everything printed
@@ -74,8 +83,11 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       k.text = redact(textOf(l));
       k.seed = redact(JSON.stringify(tableSeed(l.row!, cfg.maxFailures)));
     }
-    saveStatusCache(store, key, cache?.complete() === false ? freshKept : [...loaded.cached, ...freshKept]);
+    saved = saveStatusCache(store, key, cache?.complete() === false ? freshKept : [...loaded.cached, ...freshKept]);
   }
+  // This run listed accounts/, and the cache as it now stands holds a row for every file in it.
+  const current = saved ?? (cache && { token: cache.token, rows: cache.rows.size });
+  if (!o.now && !unchanged && dir && current && current.rows === ids.length && settled(dir, statedAt)) rememberStamp(store.home, STATUS_DIR_STAMP, current.token, dir);
 
   // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
   const needing = lines.filter((l) => l.needsPerson).length;

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
 import { inDir, LEFTOVER, modeWarning, type AccountDir } from './account-dir.js';
-import { quickStat, type FileStamp } from './quick-stat.js';
+import { quickStat } from './quick-stat.js';
+import { rememberStamp, settled, stampHolds } from './dir-stamp.js';
 
 /**
  * The idle fast path of `tick`. When does each account next become due? The planner's `dueAt` is a pure
@@ -54,26 +55,8 @@ const keyOf = (configFingerprint: string) => `${configFingerprint}|${version()}`
 /** -Infinity (due since forever) does not survive JSON: 0 is before every `now` too. */
 export const cachedDue = (dueAt: number | null): number | null => (dueAt === null ? null : Math.max(0, dueAt));
 
-/**
- * The accounts directory as it was when a tick last found its listing to be exactly the plan's files, with no
- * leftovers. Creating, removing or renaming a file in it changes its mtime and ctime; while both are the same,
- * its names are the same, and a tick need not list it (about 10 ms at 10,000 files). An edit in place changes
- * no directory: every file is still stat'ed. `bin` ties the stamp to one plan.bin.
- */
+/** The accounts directory when a tick found its listing to be exactly the plan's files, no leftovers (see dir-stamp.ts). */
 const DIR_STAMP = 'plan-dir.json';
-interface DirStamp {
-  bin: string;
-  stamp: [number, number, number];
-}
-/**
- * A directory whose mtime is within this long before it was stat'ed is not remembered: a later change in the
- * same tick of the file system's clock (coarse kernel time; whole seconds, or two, on some file systems) could
- * leave the same mtime behind. Older, any change gives it a new one (and a new ctime).
- */
-const RACY_MS = 5_000;
-
-const stampOf = (st: FileStamp): DirStamp['stamp'] => [st.ino, st.mtimeMs, st.ctimeMs];
-const sameStamp = (a: unknown, b: DirStamp['stamp']): boolean => Array.isArray(a) && a.length === 3 && a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 
 /**
  * Null unless the cache proves that nothing is due at `now`. `remember`: a run that is not a dry run may note
@@ -99,8 +82,7 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   const dir = quickStat(store.dir);
   if (!dir) return null;
   const statedAt = Date.now();
-  const known = readCache<DirStamp>(store.home, DIR_STAMP);
-  const listed = !(known?.bin === cache.bin && sameStamp(known.stamp, stampOf(dir)));
+  const listed = !stampHolds(store.home, DIR_STAMP, cache.bin, dir);
   let names: string[] | null = null;
   if (listed) {
     try {
@@ -141,9 +123,7 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   });
   if (accounts !== ids.length || store.pendingRecovery().size > 0) return null;
   // The listing was the plan's files exactly: remember the directory, unless it changed too recently to tell.
-  if (listed && remember && dir.mtimeMs < statedAt - RACY_MS) {
-    writeCache(store.home, DIR_STAMP, { bin: cache.bin, stamp: stampOf(dir) } satisfies DirStamp);
-  }
+  if (listed && remember && settled(dir, statedAt)) rememberStamp(store.home, DIR_STAMP, cache.bin, dir);
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
 }
 

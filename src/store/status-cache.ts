@@ -21,6 +21,8 @@ import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
  * reads the header, the numbers and the half it prints.
  */
 const NAME = 'status-rows';
+/** accounts/ when a listing of it was exactly the rows of one save (see dir-stamp.ts) */
+export const STATUS_DIR_STAMP = 'status-dir.json';
 const SEP = '\x01';
 const PREFIX_BYTES = 64;
 /** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text length, seed length */
@@ -53,6 +55,8 @@ export type CachePart = 'text' | 'seed';
 
 export interface StatusCache {
   rows: Map<string, CachedRow>;
+  /** new with every save: what a stamp of the accounts directory is tied to (see dir-stamp.ts) */
+  token: string;
   /**
    * Reads the half that was not asked for (a run that saves needs both); false when it cannot be read, and then
    * only the rows made in this run may be saved.
@@ -151,21 +155,23 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     let completed: boolean | undefined;
     // the same file still (its header unchanged), read again: holding it all until a save would cost memory
     const complete = () => (completed ??= read((again) => sectionsOf(again)?.header === sections.header && fill(again, other)) ?? false);
-    return { rows, complete };
+    return { rows, token: h.token, complete };
   });
 }
 
-/** Rows missing either half are left out. */
-export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): void {
+/** Rows missing either half are left out. Returns the new save's token and how many rows it holds. */
+export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): { token: string; rows: number } {
   const rows = all.filter((r) => r.text !== null && r.seed !== null);
   const values = new Float64Array(rows.length * WIDTH);
   rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, r.text!.length, r.seed!.length], i * WIDTH));
-  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token: randomBytes(8).toString('hex') } satisfies Header));
+  const token = randomBytes(8).toString('hex');
+  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token } satisfies Header));
   const numbers = Buffer.from(values.buffer);
   const texts = Buffer.from(rows.map((r) => r.text).join(SEP));
   const seeds = Buffer.from(rows.map((r) => r.seed).join(SEP));
   const lengths = `${header.length} ${numbers.length} ${texts.length} ${seeds.length}\n`;
   writeCache(store.home, NAME, Buffer.concat([Buffer.from(lengths), header, numbers, texts, seeds]));
+  return { token, rows: rows.length };
 }
 
 export interface StatusLoad {

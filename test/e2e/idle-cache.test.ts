@@ -74,7 +74,7 @@ describe('tick: the remembered accounts directory', () => {
     const old = new Date(Date.now() - 10 * MIN);
     utimesSync(w.home.accountsDir, old, old);
     expect((await tick()).actions).toEqual([]);
-    expect(JSON.parse(readFileSync(stampFile(), 'utf8')).bin).toBe(planBin());
+    expect(JSON.parse(readFileSync(stampFile(), 'utf8')).owner).toBe(planBin());
     expect((await tick()).actions).toEqual([]); // answered with the stamp
   };
 

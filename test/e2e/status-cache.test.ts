@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,5 +160,49 @@ describe('status: the row cache never disagrees with a full read', () => {
     expect(JSON.parse(again.out).map((r: { id: string }) => r.id).sort()).toEqual(['c', 'g', 'h']);
     expect(table.out).toContain('g ');
     expect(json.code).toBe(0);
+  });
+
+  // status may skip listing accounts/ while the directory is as it was when a listing of it was exactly the cache's rows
+  it('with accounts/ remembered, a new, removed, broken or replaced file is still seen', async () => {
+    const stampFile = join(w.home.dir, 'cache', 'status-dir.json');
+    const remember = async () => {
+      await status('--json');
+      const old = new Date(Date.now() - 10 * 60_000);
+      utimesSync(w.home.accountsDir, old, old);
+      await status('--json');
+      expect(existsSync(stampFile)).toBe(true);
+    };
+    w.anthropic('a');
+    w.grok('g');
+    await remember();
+    await agrees('--json');
+    // each change is asked about at once (the first run after it is the one that could trust the stamp), then
+    // compared with a full read
+    const ids = async () => JSON.parse((await status('--json')).out).map((r: { id: string }) => r.id);
+    w.codex('c');
+    expect(await ids()).toEqual(['a', 'c', 'g']);
+    await agrees('--json');
+    await remember();
+    rmSync(w.home.file('g'));
+    expect(await ids()).toEqual(['a', 'c']);
+    await agrees('--json');
+    await remember();
+    writeFileSync(join(w.home.accountsDir, 'broken.json'), '{ not json', { mode: 0o600 });
+    expect((await status()).out).toContain('broken  ?');
+    expect((await agrees()).out).toContain('broken');
+    rmSync(join(w.home.accountsDir, 'broken.json'));
+    await remember();
+    // a rename over a file (what every write of ours is), and a file renamed in behind an mtime set back
+    const before = statSync(w.home.accountsDir);
+    writeFileSync(join(w.home.accountsDir, 'x.tmp'), JSON.stringify({ ...w.home.read('a'), label: 'renamed over' }), { mode: 0o600 });
+    renameSync(join(w.home.accountsDir, 'x.tmp'), w.home.file('a'));
+    writeFileSync(join(w.home.accountsDir, 'y.tmp'), JSON.stringify({ ...w.home.read('c'), id: 'n' }), { mode: 0o600 });
+    renameSync(join(w.home.accountsDir, 'y.tmp'), w.home.file('n'));
+    utimesSync(w.home.accountsDir, before.atime, before.mtime);
+    expect(statSync(w.home.accountsDir).mtimeMs).toBe(before.mtimeMs);
+    expect(JSON.parse((await status('--json')).out).map((r: { id: string }) => r.id)).toEqual(['a', 'c', 'n']);
+    const rows = JSON.parse((await agrees('--json')).out);
+    expect(rows.map((r: { id: string }) => r.id)).toEqual(['a', 'c', 'n']);
+    expect(rows.find((r: { id: string }) => r.id === 'a')).toMatchObject({ label: 'renamed over' });
   });
 });
