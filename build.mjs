@@ -106,11 +106,17 @@ await build({
   outfile: 'dist/undici.cjs',
   format: 'cjs',
 });
+// The idle tick's bundle does not use import.meta.url: no banner (it loads node:url and makes a URL each start);
+// should it ever come to, the build says so instead of the tick failing over to the full CLI every minute.
 await build({
   ...common,
   ...commonJs,
+  banner: {},
   entryPoints: ['src/fast-tick.ts'],
   outfile: 'dist/fast-tick.cjs',
   external: ['yaml', 'smol-toml'],
   plugins: [requireCjsImports],
 });
+if (readFileSync('dist/fast-tick.cjs', 'utf8').includes('__importMetaUrl')) {
+  throw new Error('dist/fast-tick.cjs uses import.meta.url: give its build the banner of the other CommonJS bundles');
+}

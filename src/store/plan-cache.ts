@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { version } from '../version.js';
 import { cacheFile, readCache, writeCache, type Fingerprint } from './cache.js';
 import { inDir, LEFTOVER, modeWarning, type AccountDir } from './account-dir.js';
-import { quickStat } from './quick-stat.js';
+import { modeIfUnchanged, quickStat } from './quick-stat.js';
 import { rememberStamp, settled, stampHolds } from './dir-stamp.js';
 
 /**
@@ -97,9 +97,9 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
     const check = (id: string, k: number): boolean => {
       const due = values[k + 4]!;
       if (!Number.isNaN(due) && !(due > now)) return false;
-      const st = quickStat(prefix + id + '.json');
-      if (!st || st.ino !== values[k] || st.size !== values[k + 1] || st.mtimeMs !== values[k + 2] || st.ctimeMs !== values[k + 3]) return false;
-      const w = modeWarning(store.fileOf(id), st.mode, 0o600);
+      const mode = modeIfUnchanged(prefix + id + '.json', values, k);
+      if (mode < 0) return false;
+      const w = modeWarning(store.fileOf(id), mode, 0o600);
       if (w) warnings.push(w);
       n++;
       return true;

@@ -3,7 +3,7 @@ import { randomBytes } from '../util/random.js';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
 import { inDir, modeWarning } from './account-dir.js';
-import { isRegular, quickLstat } from './quick-stat.js';
+import { isRegular, isRegularMode, modeIfUnchanged, quickLstat } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
@@ -197,19 +197,20 @@ export function loadForStatus(store: AccountStore, ids: readonly string[], cache
   return out;
 
   function readOne(id: string, prefix: string): void {
-    const st = quickLstat(`${prefix}${id}.json`);
-    const regular = st !== undefined && isRegular(st);
+    const path = `${prefix}${id}.json`;
     const c = cache?.get(id);
-    if (c && regular && (c.until === null || now < c.until) && !holders.has(id) && !recovery.has(id)) {
-      // four numbers compared: this runs for every remembered row
-      if (st.ino === c.fp[0] && st.size === c.fp[1] && st.mtimeMs === c.fp[2] && st.ctimeMs === c.fp[3]) {
-        const w = modeWarning(store.fileOf(id), st.mode, 0o600);
+    if (c && (c.until === null || now < c.until) && !holders.has(id) && !recovery.has(id)) {
+      // an lstat and four numbers compared: this runs for every remembered row
+      const mode = modeIfUnchanged(path, c.fp, 0, 'lstat');
+      if (mode >= 0 && isRegularMode(mode)) {
+        const w = modeWarning(store.fileOf(id), mode, 0o600);
         if (w) out.warnings.push(w);
         out.cached.push(c);
         return;
       }
     }
-    const r = store.read(id, out.warnings, regular);
+    const st = quickLstat(path);
+    const r = store.read(id, out.warnings, st !== undefined && isRegular(st));
     if ('account' in r) {
       r.account.recovery = recovery.get(id) ?? null;
       out.accounts.push(r);

@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { isRegular, quickLstat, quickStat, quickStatUsesBinding, resetQuickStat } from '../../src/store/quick-stat.js';
+import { isRegular, modeIfUnchanged, quickLstat, quickStat, quickStatUsesBinding, resetQuickStat } from '../../src/store/quick-stat.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'refresher-quick-stat-'));
 const file = join(dir, 'a.json');
@@ -53,5 +53,19 @@ describe('quickStat', () => {
       got = (e as NodeJS.ErrnoException).code;
     }
     expect(got).toEqual(want);
+  });
+
+  it.each([true, false])('modeIfUnchanged: the mode while the fingerprint holds, else -1 (binding allowed: %s)', (allow) => {
+    resetQuickStat(allow);
+    const st = statSync(file);
+    const fp = [7, st.ino, st.size, st.mtimeMs, st.ctimeMs];
+    expect(modeIfUnchanged(file, fp, 1)).toBe(st.mode);
+    for (let i = 1; i <= 4; i++) expect(modeIfUnchanged(file, fp.map((v, j) => (j === i ? v + 1 : v)), 1)).toBe(-1);
+    expect(modeIfUnchanged(join(dir, 'missing.json'), fp, 1)).toBe(-1);
+    const link = join(dir, 'link.json');
+    expect(modeIfUnchanged(link, fp, 1)).toBe(st.mode); // stat follows the link to the file
+    expect(modeIfUnchanged(link, fp, 1, 'lstat')).toBe(-1); // lstat is the link itself
+    const l = lstatSync(link);
+    expect(modeIfUnchanged(link, [l.ino, l.size, l.mtimeMs, l.ctimeMs], 0, 'lstat')).toBe(l.mode);
   });
 });
