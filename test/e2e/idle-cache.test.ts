@@ -49,85 +49,78 @@ describe('tick: idle cache', () => {
     const later = Date.now() + 2 * HOUR;
     expect((await tick('--dry-run', '--now', String(later))).actions).toMatchObject([{ account: 'a', action: 'token' }]);
   });
-});
 
-/**
- * An idle tick may skip listing accounts/ while the directory's stamp is the one it had when its listing was
- * exactly the plan's files. Each change below must still be seen, once the stamp is remembered.
- */
-describe('tick: the remembered accounts directory', () => {
-  let w: World;
-  beforeEach(async () => {
-    w = await new World().start();
-  });
-  afterEach(() => w.stop());
-
-  const tick = async (...extra: string[]) => parseJson(await runCli(w.args('tick', '--json', ...extra)));
-  const stampFile = () => join(w.home.dir, 'cache', 'plan-dir.json');
-  const planBin = () => JSON.parse(readFileSync(join(w.home.dir, 'cache', 'plan.json'), 'utf8')).bin;
   /**
-   * A tick that worked an account saves no plan: the next one does. Then the directory is aged (one changed
-   * moments ago is never remembered), and an idle tick remembers it.
+   * An idle tick may skip listing accounts/ while the directory's stamp is the one it had when its listing was
+   * exactly the plan's files. Each change below must still be seen, once the stamp is remembered.
    */
-  const remember = async () => {
-    expect((await tick()).actions).toEqual([]);
-    const old = new Date(Date.now() - 10 * MIN);
-    utimesSync(w.home.accountsDir, old, old);
-    expect((await tick()).actions).toEqual([]);
-    expect(JSON.parse(readFileSync(stampFile(), 'utf8')).owner).toBe(planBin());
-    expect((await tick()).actions).toEqual([]); // answered with the stamp
-  };
+  describe('the remembered accounts directory', () => {
+    const stampFile = () => join(w.home.dir, 'cache', 'plan-dir.json');
+    const planBin = () => JSON.parse(readFileSync(join(w.home.dir, 'cache', 'plan.json'), 'utf8')).bin;
+    /**
+     * A tick that worked an account saves no plan: the next one does. Then the directory is aged (one changed
+     * moments ago is never remembered), and an idle tick remembers it.
+     */
+    const remember = async () => {
+      expect((await tick()).actions).toEqual([]);
+      const old = new Date(Date.now() - 10 * MIN);
+      utimesSync(w.home.accountsDir, old, old);
+      expect((await tick()).actions).toEqual([]);
+      expect(JSON.parse(readFileSync(stampFile(), 'utf8')).owner).toBe(planBin());
+      expect((await tick()).actions).toEqual([]); // answered with the stamp
+    };
 
-  beforeEach(async () => {
-    w.grok('g', { fields: { paused: true, quota: null } });
-    w.anthropic('a');
-    expect((await tick()).skipped).toEqual([{ account: 'g', reason: 'paused' }]);
-  });
+    beforeEach(async () => {
+      w.grok('g', { fields: { paused: true, quota: null } });
+      w.anthropic('a');
+      expect((await tick()).skipped).toEqual([{ account: 'g', reason: 'paused' }]);
+    });
 
-  it('under --pending-deprecation an idle tick and status still print nothing (the fs binding is asked quietly)', async () => {
-    const env = { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
-    await remember();
-    const r = await runCli(w.args('tick'), { env });
-    expect({ code: r.code, out: r.stdout, err: r.stderr }).toEqual({ code: 0, out: '', err: '' });
-    const s = await runCli(w.args('status', '--json'), { env });
-    expect(s.stderr).toBe('');
-    expect(s.code).toBe(0);
-  });
+    it('under --pending-deprecation an idle tick and status still print nothing (the fs binding is asked quietly)', async () => {
+      const env = { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
+      await remember();
+      const r = await runCli(w.args('tick'), { env });
+      expect({ code: r.code, out: r.stdout, err: r.stderr }).toEqual({ code: 0, out: '', err: '' });
+      const s = await runCli(w.args('status', '--json'), { env });
+      expect(s.stderr).toBe('');
+      expect(s.code).toBe(0);
+    });
 
-  it('a directory changed moments ago is not remembered; a dry run remembers nothing', async () => {
-    expect((await tick()).actions).toEqual([]);
-    expect(existsSync(stampFile())).toBe(false);
-    const old = new Date(Date.now() - 10 * MIN);
-    utimesSync(w.home.accountsDir, old, old);
-    await tick('--dry-run');
-    expect(existsSync(stampFile())).toBe(false);
-  });
+    it('a directory changed moments ago is not remembered; a dry run remembers nothing', async () => {
+      expect((await tick()).actions).toEqual([]);
+      expect(existsSync(stampFile())).toBe(false);
+      const old = new Date(Date.now() - 10 * MIN);
+      utimesSync(w.home.accountsDir, old, old);
+      await tick('--dry-run');
+      expect(existsSync(stampFile())).toBe(false);
+    });
 
-  it('a new file, a removed file, an edit in place and a leftover are each seen', async () => {
-    await remember();
-    w.grok('g2', { fields: { quota: null } });
-    expect((await tick()).actions).toMatchObject([{ account: 'g2', action: 'quota', ok: true }]);
+    it('a new file, a removed file, an edit in place and a leftover are each seen', async () => {
+      await remember();
+      w.grok('g2', { fields: { quota: null } });
+      expect((await tick()).actions).toMatchObject([{ account: 'g2', action: 'quota', ok: true }]);
 
-    await remember();
-    rmSync(w.home.file('g'));
-    expect((await tick()).skipped).toEqual([]);
+      await remember();
+      rmSync(w.home.file('g'));
+      expect((await tick()).skipped).toEqual([]);
 
-    await remember();
-    writeFileSync(w.home.file('a'), JSON.stringify({ ...w.home.read('a'), paused: true }));
-    expect((await tick()).skipped).toEqual([{ account: 'a', reason: 'paused' }]);
+      await remember();
+      writeFileSync(w.home.file('a'), JSON.stringify({ ...w.home.read('a'), paused: true }));
+      expect((await tick()).skipped).toEqual([{ account: 'a', reason: 'paused' }]);
 
-    await remember();
-    const name = `a.json.${deadPid()}.deadbeef.tmp`;
-    writeFileSync(join(w.home.accountsDir, name), '{}');
-    expect((await tick()).repaired).toMatchObject([{ account: 'a', message: expect.stringContaining(`removed ${name}`) }]);
-  });
+      await remember();
+      const name = `a.json.${deadPid()}.deadbeef.tmp`;
+      writeFileSync(join(w.home.accountsDir, name), '{}');
+      expect((await tick()).repaired).toMatchObject([{ account: 'a', message: expect.stringContaining(`removed ${name}`) }]);
+    });
 
-  it('a file added behind the directory\'s old mtime (set back with utimes) is seen by its ctime', async () => {
-    await remember();
-    const before = statSync(w.home.accountsDir);
-    w.grok('g3', { fields: { quota: null } });
-    utimesSync(w.home.accountsDir, before.atime, before.mtime);
-    expect(statSync(w.home.accountsDir).mtimeMs).toBe(before.mtimeMs);
-    expect((await tick()).actions).toMatchObject([{ account: 'g3', action: 'quota', ok: true }]);
+    it('a file added behind the directory\'s old mtime (set back with utimes) is seen by its ctime', async () => {
+      await remember();
+      const before = statSync(w.home.accountsDir);
+      w.grok('g3', { fields: { quota: null } });
+      utimesSync(w.home.accountsDir, before.atime, before.mtime);
+      expect(statSync(w.home.accountsDir).mtimeMs).toBe(before.mtimeMs);
+      expect((await tick()).actions).toMatchObject([{ account: 'g3', action: 'quota', ok: true }]);
+    });
   });
 });
