@@ -54,10 +54,8 @@ const requireCjsImports = {
     const pattern = new RegExp(`import\\('(${CJS_PACKAGES.join('|')})'\\)`, 'g');
     b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
-      if (!pattern.test(src)) return undefined;
-      pattern.lastIndex = 0;
       const contents = src.replace(pattern, (_, name) => `Promise.resolve().then(() => { const m = require('${name}'); return { ...m, default: m }; })`);
-      return { contents, loader: 'ts' };
+      return contents === src ? undefined : { contents, loader: 'ts' };
     });
   },
 };

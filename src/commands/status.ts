@@ -56,7 +56,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const cache = readStatusCache(store, key, format === 'json' ? 'text' : 'seed');
   // accounts/ unchanged since a listing of it was exactly the cache's rows: those are its files
   const unchanged = cache !== null && dir !== undefined && stampHolds(store.home, STATUS_DIR_STAMP, cache.token, dir);
-  const ids = unchanged ? [...cache.rows.keys()].sort() : store.idsByName();
+  const ids = unchanged ? [...cache.rows.keys()].sort() : store.listIds();
   const loaded = loadForStatus(store, ids, cache?.rows ?? null, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
@@ -100,7 +100,6 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
 
   // the remembered seeds parsed in one go (one JSON.parse of the lot is faster than one per row)
-  // one parse for all remembered seeds (a loop: flatMap made an array per row)
   const stored: string[] = [];
   for (const l of lines) if (!l.row) stored.push(l.seed!);
   const remembered = JSON.parse(`[${stored.join(',')}]`) as TableSeed[];

@@ -1,16 +1,10 @@
-import { randomBytes } from '../util/random.js';
+import { uniqueHex } from '../util/random.js';
 import { closeSync, fchmodSync, fsync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/**
- * A name for a temp file beside `file` that no other process (and no earlier write of this one) uses: the pid,
- * and a random base drawn once per process plus a counter (a crypto call per write costs a busy tick ~50 ms).
- */
-let base: string | null = null;
-let counter = 0;
+/** A name for a temp file beside `file` that no other process, and no earlier write of this one, uses. */
 export function tmpName(file: string, kind: 'tmp' | 'probe'): string {
-  base ??= randomBytes(4).toString('hex');
-  return `${file}.${process.pid}.${base}${(counter++).toString(16)}.${kind}`;
+  return `${file}.${process.pid}.${uniqueHex()}.${kind}`;
 }
 
 const fsyncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));

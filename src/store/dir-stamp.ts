@@ -8,7 +8,7 @@ import type { FileStamp } from './quick-stat.js';
  * directory: the files themselves are still stat'ed. `owner` ties the stamp to one save of the cache it vouches
  * for (a token that changes with every save).
  */
-export type DirStamp = [ino: number, mtimeMs: number, ctimeMs: number];
+type DirStamp = [ino: number, mtimeMs: number, ctimeMs: number];
 
 /**
  * A directory whose mtime is within this long before it was stat'ed is not remembered: a later change in the
@@ -17,7 +17,7 @@ export type DirStamp = [ino: number, mtimeMs: number, ctimeMs: number];
  */
 const RACY_MS = 5_000;
 
-export const stampOf = (st: FileStamp): DirStamp => [st.ino, st.mtimeMs, st.ctimeMs];
+const stampOf = (st: FileStamp): DirStamp => [st.ino, st.mtimeMs, st.ctimeMs];
 
 /** Whether a directory stat'ed at `statedAt` (the real clock, never --now) has been still long enough to remember. */
 export const settled = (st: FileStamp, statedAt: number): boolean => st.mtimeMs < statedAt - RACY_MS;

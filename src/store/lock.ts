@@ -1,4 +1,4 @@
-import { randomBytes } from '../util/random.js';
+import { randomBytes, uniqueHex } from '../util/random.js';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -103,11 +103,6 @@ export async function staleness(path: string): Promise<{ owner: Owner | null; wh
   return idle > STALE_MS ? { owner, why: `not touched for ${Math.round(idle / 1000)} s${owner ? ` by ${owner.host}` : ''}` } : null;
 }
 
-/** Lock tokens: a random base drawn once per process, and a counter (one crypto call per lock adds up). */
-let tokenBase: string | null = null;
-let tokens = 0;
-const newToken = () => `${(tokenBase ??= randomBytes(8).toString('hex'))}${(tokens++).toString(16)}`;
-
 async function tryMkdirLock(path: string): Promise<Owner | null> {
   try {
     mkdirSync(path, { mode: 0o700 });
@@ -115,7 +110,7 @@ async function tryMkdirLock(path: string): Promise<Owner | null> {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw e;
   }
-  const me: Owner = { host: HOST, pid: process.pid, start: MY_START, token: newToken(), at: Date.now() };
+  const me: Owner = { host: HOST, pid: process.pid, start: MY_START, token: uniqueHex(), at: Date.now() };
   writeFileSync(join(path, 'owner.json'), JSON.stringify(me), { mode: 0o600 });
   return me;
 }

@@ -21,18 +21,13 @@ type Kind = 'stat' | 'lstat';
  * it has answered exactly like statSync in this process. Anything else means statSync. Errors are statSync's.
  */
 export function quickStat(path: string): FileStamp | undefined {
-  const raw = raws.stat === undefined ? (raws.stat = loadRaw('stat')) : raws.stat;
-  return raw ? stampOf(raw(path)) : publicStat('stat', path);
-}
-
-/** The same as lstatSync: a symlink is itself, not its target. */
-export function quickLstat(path: string): FileStamp | undefined {
-  const raw = raws.lstat === undefined ? (raws.lstat = loadRaw('lstat')) : raws.lstat;
-  return raw ? stampOf(raw(path)) : publicStat('lstat', path);
+  const raw = rawFor('stat');
+  if (!raw) return publicStat('stat', path);
+  const v = raw(path);
+  return v === undefined ? undefined : { ino: v[7]!, size: v[8]!, mtimeMs: msOf(v[12]!, v[13]!), ctimeMs: msOf(v[14]!, v[15]!), mode: v[1]! };
 }
 
 /** S_IFREG: a regular file (not a symlink, directory or device). */
-export const isRegular = (st: FileStamp): boolean => isRegularMode(st.mode);
 export const isRegularMode = (mode: number): boolean => (mode & 0o170000) === 0o100000;
 
 /**
@@ -41,20 +36,19 @@ export const isRegularMode = (mode: number): boolean => (mode & 0o170000) === 0o
  * nothing.
  */
 export function modeIfUnchanged(path: string, fp: ArrayLike<number>, at: number, kind: Kind = 'stat'): number {
-  const raw = raws[kind] === undefined ? (raws[kind] = loadRaw(kind)) : raws[kind];
+  const raw = rawFor(kind);
   if (!raw) {
     const st = publicStat(kind, path);
     return st && st.ino === fp[at] && st.size === fp[at + 1] && st.mtimeMs === fp[at + 2] && st.ctimeMs === fp[at + 3] ? st.mode : -1;
   }
   const v = raw(path);
   if (v === undefined || v[7] !== fp[at] || v[8] !== fp[at + 1]) return -1;
-  return v[12]! * 1e3 + v[13]! / 1e6 === fp[at + 2] && v[14]! * 1e3 + v[15]! / 1e6 === fp[at + 3] ? v[1]! : -1;
+  return msOf(v[12]!, v[13]!) === fp[at + 2] && msOf(v[14]!, v[15]!) === fp[at + 3] ? v[1]! : -1;
 }
 
-// the binding's order: dev mode nlink uid gid rdev blksize ino size blocks, then seconds and nanoseconds of
-// atime mtime ctime birthtime; milliseconds computed as Node computes mtimeMs (sec * 1e3 + nsec / 1e6)
-const stampOf = (v: ArrayLike<number> | undefined): FileStamp | undefined =>
-  v === undefined ? undefined : { ino: v[7]!, size: v[8]!, mtimeMs: v[12]! * 1e3 + v[13]! / 1e6, ctimeMs: v[14]! * 1e3 + v[15]! / 1e6, mode: v[1]! };
+// The binding's order: dev mode nlink uid gid rdev blksize ino size blocks, then seconds and nanoseconds of
+// atime mtime ctime birthtime. Milliseconds as Node computes mtimeMs, to the last bit.
+const msOf = (sec: number, nsec: number): number => sec * 1e3 + nsec / 1e6;
 
 function publicStat(kind: Kind, path: string): FileStamp | undefined {
   const st = (kind === 'stat' ? statSync : lstatSync)(path, { throwIfNoEntry: false });
@@ -69,7 +63,10 @@ export function resetQuickStat(allowBinding = true): void {
   raws.stat = raws.lstat = allowBinding ? undefined : null;
 }
 
-export const quickStatUsesBinding = (): boolean => (raws.stat === undefined ? (raws.stat = loadRaw('stat')) : raws.stat) !== null;
+/** The binding's call for `kind`, checked on first use; null: the public call it is. */
+const rawFor = (kind: Kind): RawStat | null => (raws[kind] === undefined ? (raws[kind] = loadRaw(kind)) : raws[kind]);
+
+export const quickStatUsesBinding = (): boolean => rawFor('stat') !== null;
 
 function knownSignature(version: string): boolean {
   const [major, minor] = version.split('.').map(Number) as [number, number];
@@ -96,7 +93,7 @@ function loadRaw(kind: Kind): RawStat | null {
     const a = (kind === 'stat' ? statSync : lstatSync)('/');
     const b = raw('/');
     if (!b || b.length < 16 || b[7] !== a.ino || b[8] !== a.size || b[1] !== a.mode) return null;
-    if (b[12]! * 1e3 + b[13]! / 1e6 !== a.mtimeMs || b[14]! * 1e3 + b[15]! / 1e6 !== a.ctimeMs) return null;
+    if (msOf(b[12]!, b[13]!) !== a.mtimeMs || msOf(b[14]!, b[15]!) !== a.ctimeMs) return null;
     if (raw('/\u0001refresher-no-such-file') !== undefined) return null;
     return raw;
   } catch {

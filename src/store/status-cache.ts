@@ -3,7 +3,7 @@ import { randomBytes } from '../util/random.js';
 import { version } from '../version.js';
 import { cacheFile, writeCache, type Fingerprint } from './cache.js';
 import { inDir, modeWarning } from './account-dir.js';
-import { isRegular, isRegularMode, modeIfUnchanged, quickLstat } from './quick-stat.js';
+import { isRegularMode, modeIfUnchanged } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
 
 /**
@@ -186,7 +186,7 @@ export interface StatusLoad {
 /**
  * loadAll, except that an account whose remembered row is still good is only lstat'ed. In id order, with the
  * same warnings and problems as loadAll. `ids`: the listing's names alone (its file types cost a listing of
- * 10,000 files twice the time; the lstat here says the same).
+ * 10,000 files twice the time; the lstat here, or store.read's, says the same).
  */
 export function loadForStatus(store: AccountStore, ids: readonly string[], cache: Map<string, CachedRow> | null, now: number, holders: ReadonlyMap<string, unknown>): StatusLoad {
   const out: StatusLoad = { accounts: [], problems: [], warnings: store.dirWarnings(), cached: [] };
@@ -209,8 +209,7 @@ export function loadForStatus(store: AccountStore, ids: readonly string[], cache
         return;
       }
     }
-    const st = quickLstat(path);
-    const r = store.read(id, out.warnings, st !== undefined && isRegular(st));
+    const r = store.read(id, out.warnings);
     if ('account' in r) {
       r.account.recovery = recovery.get(id) ?? null;
       out.accounts.push(r);
