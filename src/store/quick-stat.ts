@@ -36,14 +36,15 @@ export const isRegularMode = (mode: number): boolean => (mode & 0o170000) === 0o
  * nothing.
  */
 export function modeIfUnchanged(path: string, fp: ArrayLike<number>, at: number, kind: Kind = 'stat'): number {
-  const raw = rawFor(kind);
+  // written out, not through rawFor and msOf: a fresh process runs this loop before the JIT inlines any call
+  const raw = raws[kind] === undefined ? (raws[kind] = loadRaw(kind)) : raws[kind];
   if (!raw) {
     const st = publicStat(kind, path);
     return st && st.ino === fp[at] && st.size === fp[at + 1] && st.mtimeMs === fp[at + 2] && st.ctimeMs === fp[at + 3] ? st.mode : -1;
   }
   const v = raw(path);
   if (v === undefined || v[7] !== fp[at] || v[8] !== fp[at + 1]) return -1;
-  return msOf(v[12]!, v[13]!) === fp[at + 2] && msOf(v[14]!, v[15]!) === fp[at + 3] ? v[1]! : -1;
+  return v[12]! * 1e3 + v[13]! / 1e6 === fp[at + 2] && v[14]! * 1e3 + v[15]! / 1e6 === fp[at + 3] ? v[1]! : -1;
 }
 
 // The binding's order: dev mode nlink uid gid rdev blksize ino size blocks, then seconds and nanoseconds of
