@@ -46,15 +46,24 @@ const undiciLite = {
 // In the CommonJS bundles, `await import()` of a CommonJS package goes through Node's ES module loader, which
 // parses the whole file with cjs-module-lexer to find its exports: about 50 ms for yaml and undici.cjs in a
 // tick that loads both. A plain require, wrapped as import() would give it ({ default: exports, ...exports }),
-// is the same module, loaded the same lazy way. ES-only packages (chalk, smol-toml) keep their import().
+// is the same module, loaded the same lazy way; so are Node's built-ins. The ES-only packages (chalk,
+// smol-toml) are bundled as CommonJS files of their own in dist/ (ESM_PACKAGES) and required the same way.
+// So the CommonJS bundles have no import() left: bin/code-cache.cjs compiles them where Node 20 could only
+// run an import() with an experimental feature that prints a warning (the build checks, below).
 const CJS_PACKAGES = ['yaml', 'socks', 'undici', 'cli-table3'];
+const ESM_PACKAGES = ['chalk', 'smol-toml'];
 const requireCjsImports = {
   name: 'require-cjs-imports',
   setup(b) {
-    const pattern = new RegExp(`import\\('(${CJS_PACKAGES.join('|')})'\\)`, 'g');
+    // a value, not a type (`st: import('node:fs').Stats`): after await or void
+    const pattern = new RegExp(`(?<=\\b(?:await|void) )import\\('(${[...CJS_PACKAGES, ...ESM_PACKAGES].join('|')}|node:[a-z_/]+)'\\)`, 'g');
     b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
-      const contents = src.replace(pattern, (_, name) => `Promise.resolve().then(() => { const m = require('${name}'); return { ...m, default: m }; })`);
+      const contents = src.replace(pattern, (_, name) =>
+        ESM_PACKAGES.includes(name)
+          ? `Promise.resolve().then(() => require('./${name}.cjs'))`
+          : `Promise.resolve().then(() => { const m = require('${name}'); return { ...m, default: m }; })`,
+      );
       return contents === src ? undefined : { contents, loader: 'ts' };
     });
   },
@@ -76,17 +85,25 @@ const commonJs = {
   define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
   banner: { js: "const __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
 };
-// The CLI is CommonJS, so that no command pays for Node's ES module loader; the ES-only libraries (chalk,
-// smol-toml) are still loaded with import() where they are used.
+// The CLI is CommonJS, so that no command pays for Node's ES module loader.
 await build({
   ...common,
   ...commonJs,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/cli.cjs',
   // Heavy libraries stay in node_modules and are imported only on the paths that need them.
-  external: ['socks', 'yaml', 'cli-table3', 'chalk', 'smol-toml'],
+  external: ['socks', 'yaml', 'cli-table3', ...ESM_PACKAGES.map((n) => `./${n}.cjs`)],
   plugins: [lazyChildProcess, undiciLite, requireCjsImports],
 });
+// chalk and smol-toml, each a CommonJS file of its own (its namespace, as import() gives it), loaded where used
+for (const name of ESM_PACKAGES) {
+  await build({
+    ...common,
+    stdin: { contents: `export * from '${name}';`, resolveDir: '.', loader: 'js' },
+    outfile: `dist/${name}.cjs`,
+    format: 'cjs',
+  });
+}
 // The simulator, for the benches and `demo`'s tests: an ES module they import.
 await build({
   ...common,
@@ -117,4 +134,7 @@ await build({
 });
 if (readFileSync('dist/fast-tick.cjs', 'utf8').includes('__importMetaUrl')) {
   throw new Error('dist/fast-tick.cjs uses import.meta.url: give its build the banner of the other CommonJS bundles');
+}
+for (const f of ['cli.cjs', 'fast-tick.cjs', 'undici.cjs', ...ESM_PACKAGES.map((n) => `${n}.cjs`)]) {
+  if (/\bimport\(/.test(readFileSync(`dist/${f}`, 'utf8'))) throw new Error(`dist/${f} has an import(): require it instead (see requireCjsImports in build.mjs)`);
 }

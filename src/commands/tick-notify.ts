@@ -10,15 +10,25 @@ import type { GlobalOptions } from './context.js';
 // hand-over to the notify room (loaded only when `notify:` names a channel).
 
 /**
- * The accounts as they are after a run: those it worked on read again. A file that broke keeps the old view, or,
- * with `keepOld: false`, is left out.
+ * The accounts as they are after a run: those it worked on read again, or as the run read them once it was done
+ * with each (`readAfter`, see RunReport.after). A file that broke keeps the old view, or, with `keepOld: false`,
+ * is left out.
  */
-export function rereadWorked(store: AccountStore, accounts: Account[], worked: { has(id: string): boolean }, o: { keepOld: boolean } = { keepOld: true }): Account[] {
+export function rereadWorked(
+  store: AccountStore,
+  accounts: Account[],
+  worked: { has(id: string): boolean },
+  o: { keepOld: boolean; readAfter?: ReadonlyMap<string, Account | null> } = { keepOld: true },
+): Account[] {
   const recovery = store.pendingRecovery();
   return accounts.flatMap((a) => {
     if (!worked.has(a.id)) return [a];
-    const r = store.read(a.id);
-    return 'account' in r ? [{ ...r.account, recovery: recovery.get(a.id) ?? null }] : o.keepOld ? [a] : [];
+    let now = o.readAfter?.get(a.id);
+    if (now === undefined) {
+      const r = store.read(a.id);
+      now = 'account' in r ? r.account : null;
+    }
+    return now ? [{ ...now, recovery: recovery.get(a.id) ?? null }] : o.keepOld ? [a] : [];
   });
 }
 

@@ -90,7 +90,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   if (items.size) {
     // The network half is loaded only when there is work: an idle tick stays close to `node -e 0`.
     const { Runner } = await import('../core/runner.js');
-    report = await new Runner({ store, cfg, log, now: clock }).run([...items.values()], accounts);
+    report = await new Runner({ store, cfg, log, now: clock, readAfter: !only }).run([...items.values()], accounts);
   }
   const actions: ActionReport[] = report?.actions ?? [];
   const skipped = [...plan.skipped, ...(report?.skipped ?? [])];
@@ -98,7 +98,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   let remindAt: number | null = null;
   let notifyFailed = false;
   // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
-  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items), cfg, now, holders) : attention;
+  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items, { keepOld: true, readAfter: report?.after }), cfg, now, holders) : attention;
   if (!only) {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {

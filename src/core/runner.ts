@@ -37,6 +37,11 @@ export interface RunReport {
   lockErrors?: { account: string; error: string }[];
   /** leftovers adopted or removed, recovered tokens restored */
   repaired: { account: string; message: string }[];
+  /**
+   * With `readAfter`: each account worked on as its file read once its lock was given back (null: it no longer
+   * reads). Read there, while other accounts wait on the network, rather than all of them after the run.
+   */
+  after?: Map<string, Account | null>;
 }
 
 export interface WorkItem {
@@ -63,6 +68,8 @@ export interface RunOptions {
   tag?: string;
   /** serve: the process goes on; keep its connections and its own signal handling */
   embedded?: boolean;
+  /** fill `report.after` */
+  readAfter?: boolean;
 }
 
 /** The new state of an account after an outcome. `counted`: a failure of this run was counted already (failures count per run, not per action). */
@@ -298,7 +305,18 @@ export class Runner {
       await this.runActions(fresh, actions, !!item.forced, release);
     } finally {
       await release().catch(() => undefined);
+      if (this.o.readAfter) this.readAfter(item.id);
     }
+  }
+
+  private readAfter(id: string): void {
+    let r: ReturnType<AccountStore['read']> | null = null;
+    try {
+      r = this.o.store.read(id);
+    } catch {
+      /* counted as not reading */
+    }
+    (this.report.after ??= new Map()).set(id, r && 'account' in r ? r.account : null);
   }
 
   /** Leftovers of killed writes and tokens waiting in recovery/; returns the recovery file still pending. */
