@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,19 @@ describe('code cache (bin/code-cache.cjs, for Node before 22.1)', () => {
     expect(w.run({ NODE_DISABLE_COMPILE_CACHE: '1' })).toEqual({ none: true });
     expect(w.run({ REFRESHER_NO_CODE_CACHE: '1' })).toEqual({ none: true });
     expect(w.files()).toEqual([]);
+  });
+
+  it('bin/refresher uses it where Node has no cache of its own (before 22.1), and Node\'s own elsewhere', () => {
+    const w = world();
+    const BIN = new URL('../../bin/refresher', import.meta.url).pathname;
+    const help = () => spawnSync(process.execPath, [BIN, 'status', '--help'], { env: { PATH: process.env.PATH!, HOME: w.home, NODE_COMPILE_CACHE: join(w.dir, 'node-cache') }, encoding: 'utf8' });
+    const first = help();
+    expect(first.status).toBe(0);
+    expect(first.stderr).toBe('');
+    const nodeCaches = typeof (createRequire(import.meta.url)('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    if (nodeCaches) expect(w.files()).toEqual([]);
+    else expect(w.files().map((f) => f.slice(0, f.indexOf(process.version) + process.version.length))).toEqual([`cli.cjs.status.${process.version}`]);
+    expect(help()).toMatchObject({ status: 0, stdout: first.stdout, stderr: '' });
   });
 
   it('an error thrown while the bundle loads reaches the caller, as require would throw it', () => {
