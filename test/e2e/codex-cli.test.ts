@@ -53,7 +53,10 @@ describe.skipIf(!CODEX)('the real Codex CLI through serve', () => {
       expect(w.sim.state.codexAnalyticsEvents).toBeGreaterThan(0); // the CLI's analytics went through serve too
       const turn = w.sim.state.codexTurns.at(-1);
       expect(turn.input.at(-1)).toMatchObject({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'say hi' }] });
-      await until(() => w.home.read('pool-1').lastUsedAt !== null, 5000, 'the recorded use');
+      // The start-up requests (no quota headers) may be written a second before the turn's, so wait for the
+      // quota the turn's answer carried, not for the first recorded use.
+      await until(() => w.home.read('pool-1').quota?.fiveHour?.usedPercent !== undefined, 5000, 'the recorded quota');
+      expect(w.home.read('pool-1').lastUsedAt).not.toBeNull();
       expect(w.home.read('pool-1').quota.fiveHour.usedPercent).toBe(12);
       expect((await runCli(w.args('connect', 'codex', '--off'), { env: env() })).code).toBe(0);
       expect(readFileSync(join(codexHome(), 'config.toml'), 'utf8')).toBe(original);
