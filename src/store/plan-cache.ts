@@ -76,17 +76,19 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   } catch {
     return null;
   }
-  const ids = cache.ids === '' ? [] : cache.ids.split('\n');
-  if (values.length !== ids.length * 5) return null;
+  // the file names, split from one string: a name built per file (id + '.json') is an allocation per file, and
+  // at 10,000 files the young generation fills and is collected while the tick runs
+  const names = cache.ids === '' ? [] : (cache.ids + '\n').replaceAll('\n', '.json\n').slice(0, -1).split('\n');
+  if (values.length !== names.length * 5) return null;
   // stat'ed before it is listed: a change after this makes the stamp differ next time
   const dir = quickStat(store.dir);
   if (!dir) return null;
   const statedAt = Date.now();
   const listed = !stampHolds(store.home, DIR_STAMP, cache.bin, dir);
-  let names: string[] | null = null;
+  let listing: string[] | null = null;
   if (listed) {
     try {
-      names = readdirSync(store.dir);
+      listing = readdirSync(store.dir);
     } catch {
       return null;
     }
@@ -94,34 +96,33 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   const warnings = store.dirWarnings();
   const accounts = inDir(store.dir, (prefix) => {
     let n = 0;
-    const check = (id: string, k: number): boolean => {
+    const check = (name: string, k: number): boolean => {
       const due = values[k + 4]!;
       if (!Number.isNaN(due) && !(due > now)) return false;
-      const mode = modeIfUnchanged(prefix + id + '.json', values, k);
+      const mode = modeIfUnchanged(prefix === '' ? name : prefix + name, values, k);
       if (mode < 0) return false;
-      const w = modeWarning(store.fileOf(id), mode, 0o600);
-      if (w) warnings.push(w);
+      // the warning's text (the file's whole path) only for a file that has one
+      if (mode & 0o077) warnings.push(modeWarning(store.fileOf(name.slice(0, -5)), mode, 0o600)!);
       n++;
       return true;
     };
-    if (!names) {
-      for (let i = 0; i < ids.length; i++) if (!check(ids[i]!, i * 5)) return -1;
+    if (!listing) {
+      for (let i = 0; i < names.length; i++) if (!check(names[i]!, i * 5)) return -1;
       return n;
     }
     const at = new Map<string, number>();
-    for (let i = 0; i < ids.length; i++) at.set(ids[i]!, i * 5);
-    for (const name of names) {
+    for (let i = 0; i < names.length; i++) at.set(names[i]!, i * 5);
+    for (const name of listing) {
       if (!name.endsWith('.json')) {
         if (LEFTOVER.test(name)) return -1;
         continue;
       }
-      const id = name.slice(0, -5);
-      const k = at.get(id);
-      if (k === undefined || !check(id, k)) return -1;
+      const k = at.get(name);
+      if (k === undefined || !check(name, k)) return -1;
     }
     return n;
   });
-  if (accounts !== ids.length || store.pendingRecovery().size > 0) return null;
+  if (accounts !== names.length || store.pendingRecovery().size > 0) return null;
   // The listing was the plan's files exactly: remember the directory, unless it changed too recently to tell.
   if (listed && remember && settled(dir, statedAt)) rememberStamp(store.home, DIR_STAMP, cache.bin, dir);
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseJson, runCli } from '../support/cli.js';
+import { BIN, parseJson, runCli } from '../support/cli.js';
 import { HOUR, MIN, World } from '../support/fixtures.js';
 import { deadPid } from '../support/hostile.js';
 
@@ -48,6 +49,31 @@ describe('tick: idle cache', () => {
     expect((await tick('--dry-run')).actions).toEqual([]);
     const later = Date.now() + 2 * HOUR;
     expect((await tick('--dry-run', '--now', String(later))).actions).toMatchObject([{ account: 'a', action: 'token' }]);
+  });
+
+  it('an account file others can read is named by the idle answer itself, listed or not', async () => {
+    w.anthropic('a');
+    w.anthropic('b');
+    chmodSync(w.home.file('b'), 0o644);
+    expect((await tick()).actions).toEqual([]); // fills the cache
+    // the idle bundle alone, so that a warning cannot come from the full CLI
+    const fastTick = join(dirname(BIN), '..', 'dist', 'fast-tick.cjs');
+    const idle = (...extra: string[]) =>
+      spawnSync(process.execPath, ['-e', `process.exitCode = require(${JSON.stringify(fastTick)}).tryFastTick(process.argv.slice(1)) ? 0 : 3`, '--', ...w.args('tick', '--dry-run', ...extra)], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'info' } });
+    const want = `${w.home.file('b')} is mode 644; others can read it. Run: chmod 600 ${w.home.file('b')}`;
+    for (const aged of [false, true]) {
+      if (aged) {
+        // a directory still for a while is remembered by a plain tick, and the next run does not list it
+        const old = new Date(Date.now() - 10 * MIN);
+        utimesSync(w.home.accountsDir, old, old);
+        expect((await tick()).actions).toEqual([]);
+        expect(existsSync(join(w.home.dir, 'cache', 'plan-dir.json'))).toBe(true);
+      }
+      const r = idle();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain(want);
+      expect(r.stderr).not.toContain(`${w.home.file('a')} is mode`);
+    }
   });
 
   /**
