@@ -23,13 +23,14 @@ interface Entry {
 }
 
 /**
- * As written: the ids in one string, and their fingerprints and due times in `plan.bin` (five float64 each:
- * inode, size, mtime, ctime, due with NaN for never), which a tick reads without parsing. `bin` names the
- * plan.bin that belongs to this plan.json (both are written, not together atomically: a mismatch declines).
+ * As written: the account files' names (`<id>.json`, one per line) in one string, and their fingerprints and
+ * due times in `plan.bin` (five float64 each: inode, size, mtime, ctime, due with NaN for never), which a tick
+ * reads without parsing. `bin` names the plan.bin that belongs to this plan.json (both are written, not together
+ * atomically: a mismatch declines).
  */
 interface PlanCacheFile {
   key: string;
-  ids: string;
+  files: string;
   bin: string;
   /** the dry-run/tick skip list in plan order */
   skipped: { account: string; reason: string }[];
@@ -39,7 +40,7 @@ interface PlanCacheFile {
   attention: { account: string; reason: string; fix: string }[];
 }
 
-type PlanCache = Omit<PlanCacheFile, 'ids' | 'bin'> & { entries: Record<string, Entry> };
+type PlanCache = Omit<PlanCacheFile, 'files' | 'bin'> & { entries: Record<string, Entry> };
 const BIN = 'plan.bin';
 const TOKEN_BYTES = 8;
 
@@ -64,22 +65,12 @@ const DIR_STAMP = 'plan-dir.json';
  */
 export function idleFromCache(store: AccountDir, configFingerprint: string, now: number, remember = false): IdleResult | null {
   const cache = readCache<PlanCacheFile>(store.home, NAME);
-  if (!cache || cache.key !== keyOf(configFingerprint) || typeof cache.ids !== 'string') return null;
+  if (!cache || cache.key !== keyOf(configFingerprint) || typeof cache.files !== 'string') return null;
   if (cache.remindAt !== null && !(cache.remindAt > now)) return null;
-  let values: Float64Array;
-  try {
-    const raw = readFileSync(cacheFile(store.home, BIN));
-    if (raw.subarray(0, TOKEN_BYTES).toString('hex') !== cache.bin) return null;
-    // a copy aligned for float64 (the file's buffer may start anywhere in a pool)
-    const body = raw.subarray(TOKEN_BYTES);
-    values = new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
-  } catch {
-    return null;
-  }
-  // the file names, split from one string: a name built per file (id + '.json') is an allocation per file, and
-  // at 10,000 files the young generation fills and is collected while the tick runs
-  const names = cache.ids === '' ? [] : (cache.ids + '\n').replaceAll('\n', '.json\n').slice(0, -1).split('\n');
-  if (values.length !== names.length * 5) return null;
+  const values = readValues(store.home, cache.bin);
+  if (!values) return null;
+  const files = cache.files;
+  const count = values.length / 5;
   // stat'ed before it is listed: a change after this makes the stamp differ next time
   const dir = quickStat(store.dir);
   if (!dir) return null;
@@ -107,9 +98,18 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
       return true;
     };
     if (!listing) {
-      for (let i = 0; i < names.length; i++) if (!check(names[i]!, i * 5)) return -1;
-      return n;
+      // One name at a time, sliced from the string: an array of 10,000 names would live through the loop, and
+      // the young generation's collections would copy it (at 10,000 files, ~5 ms of a tick).
+      if (files === '') return count === 0 ? 0 : -1;
+      for (let at = 0, i = 0; ; i++) {
+        const end = files.indexOf('\n', at);
+        if (i >= count || !check(files.slice(at, end < 0 ? files.length : end), i * 5)) return -1;
+        if (end < 0) return i + 1 === count ? n : -1;
+        at = end + 1;
+      }
     }
+    const names = files === '' ? [] : files.split('\n');
+    if (names.length !== count) return -1;
     const at = new Map<string, number>();
     for (let i = 0; i < names.length; i++) at.set(names[i]!, i * 5);
     for (const name of listing) {
@@ -122,10 +122,27 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
     }
     return n;
   });
-  if (accounts !== names.length || store.pendingRecovery().size > 0) return null;
+  if (accounts !== count || store.pendingRecovery().size > 0) return null;
   // The listing was the plan's files exactly: remember the directory, unless it changed too recently to tell.
   if (listed && remember && settled(dir, statedAt)) rememberStamp(store.home, DIR_STAMP, cache.bin, dir);
   return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
+}
+
+/**
+ * plan.bin's numbers when its token is `bin`, else null. They are used where they were read when they sit at a
+ * multiple of 8 bytes (a Float64Array needs that), which a file this size read on its own does: a copy otherwise.
+ */
+function readValues(home: string, bin: string): Float64Array | null {
+  try {
+    const raw = readFileSync(cacheFile(home, BIN));
+    if (raw.length < TOKEN_BYTES || (raw.length - TOKEN_BYTES) % 40 !== 0) return null;
+    if (raw.subarray(0, TOKEN_BYTES).toString('hex') !== bin) return null;
+    const from = raw.byteOffset + TOKEN_BYTES;
+    const length = (raw.length - TOKEN_BYTES) / 8;
+    return from % 8 === 0 ? new Float64Array(raw.buffer, from, length) : new Float64Array(raw.buffer.slice(from, from + length * 8));
+  } catch {
+    return null;
+  }
 }
 
 export function savePlanCache(store: AccountDir, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
@@ -139,7 +156,8 @@ export function savePlanCache(store: AccountDir, configFingerprint: string, doc:
   const token = randomBytes(TOKEN_BYTES);
   // the numbers first, then the plan that names them: a plan.json never points at a plan.bin not yet written
   writeCache(store.home, BIN, Buffer.concat([token, Buffer.from(values.buffer)]));
-  writeCache(store.home, NAME, { key: keyOf(configFingerprint), ids: ids.join('\n'), bin: token.toString('hex'), ...rest } satisfies PlanCacheFile);
+  const files = ids.map((id) => `${id}.json`).join('\n');
+  writeCache(store.home, NAME, { key: keyOf(configFingerprint), files, bin: token.toString('hex'), ...rest } satisfies PlanCacheFile);
 }
 
 /** When the last tick (not a dry run) ended, how long it took and how it exited: for metrics. */

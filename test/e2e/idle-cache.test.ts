@@ -15,6 +15,10 @@ describe('tick: idle cache', () => {
   afterEach(() => w.stop());
 
   const tick = async (...extra: string[]) => parseJson(await runCli(w.args('tick', '--json', ...extra)));
+  /** The idle bundle alone (a dry run): exit 0 when it answered from the cache, 3 when it left the tick to the full CLI. */
+  const fastTick = join(dirname(BIN), '..', 'dist', 'fast-tick.cjs');
+  const idle = (...extra: string[]) =>
+    spawnSync(process.execPath, ['-e', `process.exitCode = require(${JSON.stringify(fastTick)}).tryFastTick(process.argv.slice(1)) ? 0 : 3`, '--', ...w.args('tick', '--dry-run', ...extra)], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'info' } });
 
   it('an in-place edit of an account file is seen by the next tick', async () => {
     w.grok('g', { fields: { paused: true, quota: null } });
@@ -57,9 +61,6 @@ describe('tick: idle cache', () => {
     chmodSync(w.home.file('b'), 0o644);
     expect((await tick()).actions).toEqual([]); // fills the cache
     // the idle bundle alone, so that a warning cannot come from the full CLI
-    const fastTick = join(dirname(BIN), '..', 'dist', 'fast-tick.cjs');
-    const idle = (...extra: string[]) =>
-      spawnSync(process.execPath, ['-e', `process.exitCode = require(${JSON.stringify(fastTick)}).tryFastTick(process.argv.slice(1)) ? 0 : 3`, '--', ...w.args('tick', '--dry-run', ...extra)], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'info' } });
     const want = `${w.home.file('b')} is mode 644; others can read it. Run: chmod 600 ${w.home.file('b')}`;
     for (const aged of [false, true]) {
       if (aged) {
@@ -138,6 +139,33 @@ describe('tick: idle cache', () => {
       const name = `a.json.${deadPid()}.deadbeef.tmp`;
       writeFileSync(join(w.home.accountsDir, name), '{}');
       expect((await tick()).repaired).toMatchObject([{ account: 'a', message: expect.stringContaining(`removed ${name}`) }]);
+    });
+
+    it('a plan whose names and numbers do not match one for one is not trusted, listed or not', async () => {
+      await remember();
+      const planJson = join(w.home.dir, 'cache', 'plan.json');
+      const planBinFile = join(w.home.dir, 'cache', 'plan.bin');
+      const json = readFileSync(planJson, 'utf8');
+      const bin = readFileSync(planBinFile);
+      const plan = JSON.parse(json);
+      expect(plan.files.split('\n').sort()).toEqual(['a.json', 'g.json']);
+      const damaged: [string, () => void][] = [
+        ['a name too few', () => writeFileSync(planJson, JSON.stringify({ ...plan, files: plan.files.split('\n')[0] }))],
+        ['a name too many', () => writeFileSync(planJson, JSON.stringify({ ...plan, files: `${plan.files}\nx.json` }))],
+        ['no names', () => writeFileSync(planJson, JSON.stringify({ ...plan, files: '' }))],
+        ['numbers cut short', () => writeFileSync(planBinFile, bin.subarray(0, bin.length - 8))],
+        ['numbers for one more file', () => writeFileSync(planBinFile, Buffer.concat([bin, bin.subarray(8, 48)]))],
+      ];
+      for (const listed of [false, true]) {
+        if (listed) rmSync(stampFile());
+        for (const [what, damage] of damaged) {
+          damage();
+          expect({ what, listed, status: idle().status }).toEqual({ what, listed, status: 3 });
+          writeFileSync(planJson, json);
+          writeFileSync(planBinFile, bin);
+          expect({ what, listed, status: idle().status }).toEqual({ what, listed, status: 0 });
+        }
+      }
     });
 
     it('a file added behind the directory\'s old mtime (set back with utimes) is seen by its ctime', async () => {
