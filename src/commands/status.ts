@@ -5,11 +5,12 @@ import { attentionList, type Attention, type Holder } from '../core/attention.js
 import { planTick } from '../core/planner.js';
 import { writeOut, type Logger } from '../log.js';
 import { currentPoolProxy } from '../store/pool-cache.js';
-import { loadForStatus, readStatusCache, saveStatusCache, STATUS_DIR_STAMP, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
+import { loadForStatus, printOrder, readStatusCache, saveStatusCache, STATUS_DIR_STAMP, statusCacheKey, type CachedRow, type StatusLoad } from '../store/status-cache.js';
+import { inArray, TEXT_SEP, type RowTexts } from '../store/status-texts.js';
 import { rememberStamp, settled, stampHolds } from '../store/dir-stamp.js';
 import { quickStat } from '../store/quick-stat.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
-import { clockFrom, openContext, printJsonTexts, type GlobalOptions } from './context.js';
+import { clockFrom, openContext, type GlobalOptions } from './context.js';
 import { plainTable, renderTable, terminalWidth, type Cell } from '../render/table.js';
 import { seedAttention, seedCells, seedTexts, statusHeader, tableSeed, type TableSeed } from '../render/status-table.js';
 import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
@@ -28,14 +29,20 @@ export interface StatusOptions {
   color?: boolean;
 }
 
-/** One row of the answer: made in this run (`row`), or remembered by the status cache (`text` and `seed` only). */
+/**
+ * One row of the answer: made in this run (`row`), or remembered by the status cache (`seed`, or the text read
+ * from the cache at `index` as it is printed).
+ */
 interface Line {
   id: string;
   priority: number;
   row: StatusRow | null;
+  /** the row's JSON as it stands in the printed array */
   text: string | null;
   seed: string | null;
   needsPerson: boolean;
+  /** its place in the cache (-1: made in this run) */
+  index: number;
 }
 
 export async function status(g: GlobalOptions, o: StatusOptions): Promise<number> {
@@ -64,13 +71,13 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
   const fresh = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
   const lines: Line[] = [
-    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, seed: null, needsPerson: row.attention !== null })),
-    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: c.text, seed: c.seed, needsPerson: c.needsPerson })),
+    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, seed: null, needsPerson: row.attention !== null, index: -1 })),
+    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: null, seed: c.seed, needsPerson: c.needsPerson, index: c.index })),
   ];
   // plan order (the planner's byPriority), whichever way each row came
-  lines.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  // a remembered row has the half this format reads (the json text, or the table seed)
-  const textOf = (l: Line) => (l.text ??= JSON.stringify(l.row, null, 2));
+  lines.sort(printOrder);
+  // a row made in this run (a remembered one is read from the cache as it is printed)
+  const textOf = (l: Line) => (l.text ??= inArray(JSON.stringify(l.row, null, 2)));
 
   // A pretend time (--now) writes nothing, not even a cache.
   const freshKept = o.now ? [] : keepable(loaded, plan.accounts, attention, holders, now);
@@ -94,10 +101,15 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const exitCode = Math.max(problemsExitCode(loaded.problems), needing ? EXIT_FAILED : EXIT_OK);
 
   if (format === 'json') {
-    const problems = loaded.problems.map((pr) => JSON.stringify({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) }, null, 2));
-    printJsonTexts([...lines.map(textOf), ...problems]);
+    const problems = loaded.problems.map((pr) => inArray(JSON.stringify({ id: pr.id, file: pr.file, status: 'error', error: describeProblem(pr) }, null, 2)));
+    try {
+      for (const piece of jsonPieces([...lines, ...problems], textOf, cache?.texts ?? null)) writeOut(redact(piece));
+    } finally {
+      cache?.close();
+    }
     return exitCode;
   }
+  cache?.close();
 
   // the remembered seeds parsed in one go (one JSON.parse of the lot is faster than one per row)
   const stored: string[] = [];
@@ -135,6 +147,47 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   return exitCode;
 }
 
+/**
+ * `status --json`: JSON.stringify of the rows as an array, with 2 spaces, in pieces of about 64 KB. Remembered
+ * rows that are neighbours in the cache too come as one read of it. Each piece is scrubbed on its own, which is
+ * scrubbing the whole: a piece ends at whitespace or at a text's closing brace before ",\n", and neither a token
+ * run (no brace, comma or whitespace in it) nor a URL's userinfo (no whitespace, then an @) spans such a cut.
+ */
+function* jsonPieces(items: readonly (Line | string)[], textOf: (l: Line) => string, texts: RowTexts | null): Generator<string> {
+  if (!items.length) {
+    yield '[]\n';
+    return;
+  }
+  const size = 1 << 16;
+  const remembered = (x: Line | string | undefined): x is Line => typeof x === 'object' && x.row === null && texts !== null;
+  let piece = '[\n  ';
+  for (let i = 0; i < items.length; ) {
+    const item = items[i]!;
+    let text: string;
+    if (remembered(item)) {
+      let j = i;
+      for (let next = items[j + 1]; remembered(next) && next.index === (items[j] as Line).index + 1 && texts!.bytes(item.index, next.index) < size; next = items[j + 1]) j++;
+      text = texts!.run(item.index, (items[j] as Line).index);
+      i = j + 1;
+    } else {
+      text = typeof item === 'string' ? item : textOf(item);
+      i++;
+    }
+    const after = i < items.length ? TEXT_SEP : '\n]\n';
+    // a long text is a piece of its own, not copied into another
+    if (text.length >= size / 4) {
+      yield piece;
+      yield text;
+      piece = after;
+    } else piece += text + after;
+    if (piece.length >= size) {
+      yield piece;
+      piece = '';
+    }
+  }
+  if (piece) yield piece;
+}
+
 /** The accounts read in this run whose rows the status cache may keep (see rowStableUntil). */
 function keepable(
   loaded: StatusLoad,
@@ -150,7 +203,7 @@ function keepable(
     const until = rowStableUntil(a, planOf.get(a.id)!, holders.get(a.id));
     if (!l.fingerprint || (until !== null && !(until > now))) continue;
     // the text and seed are filled in by the caller, from the row it prints
-    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', seed: '', fp: l.fingerprint });
+    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', seed: '', fp: l.fingerprint, index: -1 });
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { cacheFile, writeCache, type Fingerprint } from './cache.js';
 import { inDir, modeWarning } from './account-dir.js';
 import { isRegularMode, modeIfUnchanged } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
+import { rowTexts, TEXT_SEP, type RowTexts } from './status-texts.js';
 
 /**
  * `status` over a pool: each account's row, as the JSON text status printed (and its table seed, see
@@ -17,15 +18,16 @@ import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
  * The texts were scrubbed when they were written, and the document they end up in is scrubbed again against
  * every secret this run read. On disk: a first line with the byte lengths of the four sections that follow: the
  * header (JSON: key, ids, and a token new with every save), the numbers (float64, WIDTH per row, NaN for null),
- * the texts and the seeds, each list separated by \x01 (JSON text never holds a raw control character). A run
- * reads the header, the numbers and the half it prints.
+ * the texts (as status-texts.ts has them) and the seeds separated by \x01 (JSON text never holds a raw control
+ * character). Rows are saved in the order status prints them. A run reads the header, the numbers and the half
+ * it prints: the seeds whole, the texts a stretch at a time as it prints them.
  */
 const NAME = 'status-rows';
 /** accounts/ when a listing of it was exactly the rows of one save (see dir-stamp.ts) */
 export const STATUS_DIR_STAMP = 'status-dir.json';
 const SEP = '\x01';
 const PREFIX_BYTES = 64;
-/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text length, seed length */
+/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text bytes, seed length */
 const WIDTH = 9;
 
 export interface CachedRow {
@@ -34,8 +36,10 @@ export interface CachedRow {
   /** null: stays the same while the file does */
   until: number | null;
   needsPerson: boolean;
-  /** JSON.stringify(row, null, 2), scrubbed; null until read (see StatusCache) */
+  /** the row's JSON as it stands in the printed array (status-texts.ts), scrubbed; null until read (see StatusCache) */
   text: string | null;
+  /** its place in the cache it was read from (-1: made in this run) */
+  index: number;
   /** JSON.stringify(tableSeed(row)), scrubbed; null until read */
   seed: string | null;
   fp: Fingerprint;
@@ -48,7 +52,8 @@ interface Header {
   token: string;
 }
 
-export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}`;
+// `texts in place`: the layout of the texts section (an earlier build of this version may have written another)
+export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}|texts in place`;
 
 /** Which half of the cache a run reads: `status --json` prints the texts, the table is made from the seeds. */
 export type CachePart = 'text' | 'seed';
@@ -58,10 +63,14 @@ export interface StatusCache {
   /** new with every save: what a stamp of the accounts directory is tied to (see dir-stamp.ts) */
   token: string;
   /**
-   * Reads the half that was not asked for (a run that saves needs both); false when it cannot be read, and then
+   * Reads both halves into the rows (a run that saves needs them); false when they cannot be read, and then
    * only the rows made in this run may be saved.
    */
   complete(): boolean;
+  /** the json texts, read as they are printed (when the texts were asked for) */
+  texts: RowTexts | null;
+  /** gives back the file the texts are read from */
+  close(): void;
 }
 
 /** `length` bytes of the open file `fd` from `position`, as UTF-8 text; null when the file is shorter. */
@@ -101,19 +110,21 @@ function sectionsOf(fd: number): { header: string; values: Float64Array; at: { t
  */
 export function readStatusCache(store: AccountStore, key: string, want: CachePart): StatusCache | null {
   const file = cacheFile(store.home, NAME);
-  const read = <T>(fn: (fd: number) => T): T | null => {
+  /** fn's answer from the open file, which is closed after unless `keepOpen` says otherwise of the answer */
+  const read = <T>(fn: (fd: number) => T | null, keepOpen: (answer: T) => boolean = () => false): T | null => {
     let fd: number;
     try {
       fd = openSync(file, 'r');
     } catch {
       return null;
     }
+    let answer: T | null = null;
     try {
-      return fn(fd);
+      return (answer = fn(fd));
     } catch {
       return null;
     } finally {
-      closeSync(fd);
+      if (answer === null || !keepOpen(answer)) closeSync(fd);
     }
   };
   return read((fd) => {
@@ -128,18 +139,19 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     for (let i = 0; i < ids.length; i++) {
       const k = i * WIDTH;
       const until = v[k + 4]!;
-      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: Number.isNaN(until) ? null : until, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null });
+      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: Number.isNaN(until) ? null : until, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null, index: i });
     }
     if (rows.size !== ids.length) return null;
+    const textsOf = (fd: number) => rowTexts(fd, sections.at.text[0], sections.at.text[1], ids, (i) => v[i * WIDTH + 7]!);
     // a damaged half (cut short, or edited) is not used: each entry has its length, and starts with its id
-    const fill = (fd: number, part: CachePart): boolean => {
+    const fill = (fd: number, part: 'seed'): boolean => {
       const [from, length] = sections.at[part];
       const text = readText(fd, from, length);
       const list = text === null ? [] : ids.length ? text.split(SEP) : [];
       if (list.length !== ids.length) return false;
-      const lengthAt = part === 'text' ? 7 : 8;
+      const lengthAt = 8;
       // (the id is looked for without building a prefix per row; an id that JSON would escape never matches)
-      const before = part === 'text' ? '{\n  "id": "' : '["';
+      const before = '["';
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
         const entry = list[i]!;
@@ -150,24 +162,44 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
       for (const r of rows.values()) r[part] = list[i++]!;
       return true;
     };
-    if (!fill(fd, want)) return null;
-    const other: CachePart = want === 'text' ? 'seed' : 'text';
+    let texts: RowTexts | null = null;
+    if (want === 'seed' ? !fill(fd, 'seed') : !(texts = textsOf(fd))) return null;
     let completed: boolean | undefined;
     // the same file still (its header unchanged), read again: holding it all until a save would cost memory
-    const complete = () => (completed ??= read((again) => sectionsOf(again)?.header === sections.header && fill(again, other)) ?? false);
-    return { rows, token: h.token, complete };
-  });
+    const complete = () =>
+      (completed ??=
+        read((again) => {
+          if (sectionsOf(again)?.header !== sections.header || !fill(again, 'seed')) return false;
+          const all = textsOf(again);
+          if (!all) return false;
+          for (const r of rows.values()) r.text = all.run(r.index, r.index);
+          return true;
+        }) ?? false);
+    // the texts are read from this file as they are printed: it stays open until then
+    let open = texts !== null;
+    const close = () => {
+      if (open) closeSync(fd);
+      open = false;
+    };
+    return { rows, token: h.token, complete, texts, close };
+  }, (cache) => cache.texts !== null);
 }
 
-/** Rows missing either half are left out. Returns the new save's token and how many rows it holds. */
+/** status's order: the planner's (priority, then id). */
+export const printOrder = (a: { priority: number; id: string }, b: { priority: number; id: string }): number => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Rows missing either half are left out; the others are saved in print order, so that the next run reads runs
+ * of neighbours. Returns the new save's token and how many rows it holds.
+ */
 export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): { token: string; rows: number } {
-  const rows = all.filter((r) => r.text !== null && r.seed !== null);
+  const rows = all.filter((r) => r.text !== null && r.seed !== null).sort(printOrder);
   const values = new Float64Array(rows.length * WIDTH);
-  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, r.text!.length, r.seed!.length], i * WIDTH));
+  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, Buffer.byteLength(r.text!), r.seed!.length], i * WIDTH));
   const token = randomBytes(8).toString('hex');
   const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token } satisfies Header));
   const numbers = Buffer.from(values.buffer);
-  const texts = Buffer.from(rows.map((r) => r.text).join(SEP));
+  const texts = Buffer.from(rows.map((r) => r.text).join(TEXT_SEP));
   const seeds = Buffer.from(rows.map((r) => r.seed).join(SEP));
   const lengths = `${header.length} ${numbers.length} ${texts.length} ${seeds.length}\n`;
   writeCache(store.home, NAME, Buffer.concat([Buffer.from(lengths), header, numbers, texts, seeds]));

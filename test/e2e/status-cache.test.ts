@@ -93,6 +93,32 @@ describe('status: the row cache never disagrees with a full read', () => {
     await agrees();
   });
 
+  it('a pool printed in many pieces: rows read from the cache in runs, between rows made anew, labels not ASCII', async () => {
+    // ~200 rows of ~700 bytes: several 64 KB runs; priorities, so print order is not id order
+    const ids = Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    ids.forEach((id, i) => w.grok(id, { fields: { priority: i % 3, label: i % 7 ? `pool ${i}` : `Büro ☃ ${i} — “ß”` } }));
+    const first = JSON.parse((await agrees('--json')).out) as { id: string; label: string; priority: number }[];
+    expect(first.map((r) => r.id)).toEqual([...ids].sort((a, b) => (Number(a.slice(1)) % 3) - (Number(b.slice(1)) % 3) || (a < b ? -1 : 1)));
+    expect(first.find((r) => r.id === 'p007')!.label).toBe('Büro ☃ 7 — “ß”');
+    // every row taken from the cache: a run that had to read any account would save it again
+    const unchanged = async () => {
+      const before = readFileSync(cacheFile());
+      await status('--json');
+      expect(readFileSync(cacheFile()).equals(before), 'a --json run with every row remembered writes nothing').toBe(true);
+    };
+    await unchanged();
+    // rows made anew between remembered ones, and remembered rows whose neighbours in the cache moved away
+    for (const id of ['p000', 'p050', 'p101', 'p199']) writeFileSync(w.home.file(id), JSON.stringify({ ...w.home.read(id), priority: 5, label: `moved ${id} ☃` }));
+    // pinned, so that the cache as it was (the old order) is what the compared run reads
+    const moved = JSON.parse((await agrees('--json', '--now', at(Date.now()))).out) as { id: string }[];
+    expect(moved.slice(-4).map((r) => r.id)).toEqual(['p000', 'p050', 'p101', 'p199']);
+    expect(moved).toHaveLength(200);
+    // the cache saved anew, in the new order, read again whole
+    expect(JSON.parse((await agrees('--json')).out).map((r: { id: string }) => r.id)).toEqual(moved.map((r) => r.id));
+    await unchanged();
+    await agrees('--all');
+  });
+
   it('a setup token that starts needing a person, and priorities that order the rows', async () => {
     const now = Date.now();
     w.anthropic('st', { expiresIn: 20 * 24 * HOUR, fields: { setupToken: true, priority: 2 } });
