@@ -63,8 +63,8 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const cache = readStatusCache(store, key, format === 'json' ? 'text' : 'seed');
   // accounts/ unchanged since a listing of it was exactly the cache's rows: those are its files
   const unchanged = cache !== null && dir !== undefined && stampHolds(store.home, STATUS_DIR_STAMP, cache.token, dir);
-  const ids = unchanged ? [...cache.rows.keys()].sort() : store.listIds();
-  const loaded = loadForStatus(store, ids, cache?.rows ?? null, now, holders);
+  const ids = unchanged ? [...cache.ids].sort() : store.listIds();
+  const loaded = loadForStatus(store, ids, cache, now, holders);
   for (const w of loaded.warnings) log.warn(w);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
@@ -72,7 +72,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const fresh = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
   const lines: Line[] = [
     ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, seed: null, needsPerson: row.attention !== null, index: -1 })),
-    ...loaded.cached.map((c) => ({ id: c.id, priority: c.priority, row: null, text: null, seed: c.seed, needsPerson: c.needsPerson, index: c.index })),
+    ...loaded.cached.map((i) => ({ id: cache!.ids[i]!, priority: cache!.priority(i), row: null, text: null, seed: cache!.seeds?.[i] ?? null, needsPerson: cache!.needsPerson(i), index: i })),
   ];
   // plan order (the planner's byPriority), whichever way each row came
   lines.sort(printOrder);
@@ -82,7 +82,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   // A pretend time (--now) writes nothing, not even a cache.
   const freshKept = o.now ? [] : keepable(loaded, plan.accounts, attention, holders, now);
   let saved: { token: string; rows: number } | null = null;
-  if (!o.now && (freshKept.length || !cache || cache.rows.size !== loaded.cached.length)) {
+  if (!o.now && (freshKept.length || !cache || cache.ids.length !== loaded.cached.length)) {
     const byId = new Map(lines.map((l) => [l.id, l]));
     // scrubbed before it is stored, like everything printed
     for (const k of freshKept) {
@@ -90,10 +90,10 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       k.text = redact(textOf(l));
       k.seed = redact(JSON.stringify(tableSeed(l.row!, cfg.maxFailures)));
     }
-    saved = saveStatusCache(store, key, cache?.complete() === false ? freshKept : [...loaded.cached, ...freshKept]);
+    saved = saveStatusCache(store, key, [...((cache && cache.complete(loaded.cached)) ?? []), ...freshKept]);
   }
   // This run listed accounts/, and the cache as it now stands holds a row for every file in it.
-  const current = saved ?? (cache && { token: cache.token, rows: cache.rows.size });
+  const current = saved ?? (cache && { token: cache.token, rows: cache.ids.length });
   if (!o.now && !unchanged && dir && current && current.rows === ids.length && settled(dir, statedAt)) rememberStamp(store.home, STATUS_DIR_STAMP, current.token, dir);
 
   // Exit 1 while any account needs a person, so that a monitor running `status` sees it.
@@ -203,7 +203,7 @@ function keepable(
     const until = rowStableUntil(a, planOf.get(a.id)!, holders.get(a.id));
     if (!l.fingerprint || (until !== null && !(until > now))) continue;
     // the text and seed are filled in by the caller, from the row it prints
-    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', seed: '', fp: l.fingerprint, index: -1 });
+    out.push({ id: a.id, priority: a.priority, until, needsPerson: attention.has(a.id), text: '', seed: '', fp: l.fingerprint });
   }
   return out;
 }

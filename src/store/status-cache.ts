@@ -30,18 +30,17 @@ const PREFIX_BYTES = 64;
 /** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text bytes, seed length */
 const WIDTH = 9;
 
+/** A row as it is saved. */
 export interface CachedRow {
   id: string;
   priority: number;
   /** null: stays the same while the file does */
   until: number | null;
   needsPerson: boolean;
-  /** the row's JSON as it stands in the printed array (status-texts.ts), scrubbed; null until read (see StatusCache) */
-  text: string | null;
-  /** its place in the cache it was read from (-1: made in this run) */
-  index: number;
-  /** JSON.stringify(tableSeed(row)), scrubbed; null until read */
-  seed: string | null;
+  /** the row's JSON as it stands in the printed array (status-texts.ts), scrubbed */
+  text: string;
+  /** JSON.stringify(tableSeed(row)), scrubbed */
+  seed: string;
   fp: Fingerprint;
 }
 
@@ -58,24 +57,37 @@ export const statusCacheKey = (configFingerprint: string, poolAnswer: string | n
 /** Which half of the cache a run reads: `status --json` prints the texts, the table is made from the seeds. */
 export type CachePart = 'text' | 'seed';
 
+/**
+ * The rows as read: by their place in the cache (an index), with their numbers where they are in the file. An
+ * object per row is made only for a save: 10,000 of them cost a fresh process ~20 ms.
+ */
 export interface StatusCache {
-  rows: Map<string, CachedRow>;
+  /** in the cache's order (each row's index) */
+  ids: readonly string[];
+  indexOf: ReadonlyMap<string, number>;
+  /** per row, from WIDTH * index: inode, size, mtime and ctime first (a fingerprint for modeIfUnchanged) */
+  values: Float64Array;
+  /** null: stays the same while the file does */
+  until(i: number): number | null;
+  priority(i: number): number;
+  needsPerson(i: number): boolean;
+  /** the table seeds by index, when they were asked for */
+  seeds: readonly string[] | null;
   /** new with every save: what a stamp of the accounts directory is tied to (see dir-stamp.ts) */
   token: string;
   /**
-   * Reads both halves into the rows (a run that saves needs them); false when they cannot be read, and then
-   * only the rows made in this run may be saved.
+   * The rows at `indices` with both halves read (a run that saves needs them); null when they cannot be read, and
+   * then only the rows made in this run may be saved.
    */
-  complete(): boolean;
+  complete(indices: readonly number[]): CachedRow[] | null;
   /** the json texts, read as they are printed (when the texts were asked for) */
   texts: RowTexts | null;
   /** gives back the file the texts are read from */
   close(): void;
 }
 
-/** `length` bytes of the open file `fd` from `position`, as UTF-8 text; null when the file is shorter. */
-function readBytes(fd: number, position: number, length: number): Buffer | null {
-  const buf = Buffer.allocUnsafe(length);
+/** `length` bytes of the open file `fd` from `position` (into `buf`); null when the file is shorter. */
+function readBytes(fd: number, position: number, length: number, buf = Buffer.allocUnsafe(length)): Buffer | null {
   let off = 0;
   while (off < length) {
     const n = readSync(fd, buf, off, length - off, position + off);
@@ -97,10 +109,9 @@ function sectionsOf(fd: number): { header: string; values: Float64Array; at: { t
   // the sections cover the file exactly: anything added or cut shows here, even in the last entry
   if (start + h + v + t + sd !== size || v % 8 !== 0) return null;
   const header = readText(fd, start, h);
-  const numbers = readBytes(fd, start + h, v);
-  if (header === null || numbers === null) return null;
-  // allocUnsafe may hand out a slice of its pool at any offset: copy to an aligned array
-  const values = new Float64Array(numbers.buffer.slice(numbers.byteOffset, numbers.byteOffset + v));
+  // read straight into the array (a Buffer from allocUnsafe may start at any offset of its pool: not for float64)
+  const values = new Float64Array(v / 8);
+  if (header === null || readBytes(fd, start + h, v, Buffer.from(values.buffer)) === null) return null;
   return { header, values, at: { text: [start + h + v, t], seed: [start + h + v + t, sd] } };
 }
 
@@ -135,20 +146,19 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     const ids = h.ids === '' ? [] : h.ids.split('\n');
     const v = sections.values;
     if (v.length !== ids.length * WIDTH) return null;
-    const rows = new Map<string, CachedRow>();
-    for (let i = 0; i < ids.length; i++) {
-      const k = i * WIDTH;
-      const until = v[k + 4]!;
-      rows.set(ids[i]!, { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: Number.isNaN(until) ? null : until, priority: v[k + 5]!, needsPerson: v[k + 6] === 1, text: null, seed: null, index: i });
-    }
-    if (rows.size !== ids.length) return null;
+    const indexOf = new Map<string, number>();
+    for (let i = 0; i < ids.length; i++) indexOf.set(ids[i]!, i);
+    if (indexOf.size !== ids.length) return null;
+    const until = (i: number) => (Number.isNaN(v[i * WIDTH + 4]!) ? null : v[i * WIDTH + 4]!);
+    const priority = (i: number) => v[i * WIDTH + 5]!;
+    const needsPerson = (i: number) => v[i * WIDTH + 6] === 1;
     const textsOf = (fd: number) => rowTexts(fd, sections.at.text[0], sections.at.text[1], ids, (i) => v[i * WIDTH + 7]!);
     // a damaged half (cut short, or edited) is not used: each entry has its length, and starts with its id
-    const fill = (fd: number, part: 'seed'): boolean => {
-      const [from, length] = sections.at[part];
+    const seedsOf = (fd: number): string[] | null => {
+      const [from, length] = sections.at.seed;
       const text = readText(fd, from, length);
       const list = text === null ? [] : ids.length ? text.split(SEP) : [];
-      if (list.length !== ids.length) return false;
+      if (list.length !== ids.length) return null;
       const lengthAt = 8;
       // (the id is looked for without building a prefix per row; an id that JSON would escape never matches)
       const before = '["';
@@ -156,32 +166,31 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
         const id = ids[i]!;
         const entry = list[i]!;
         const end = before.length + id.length;
-        if (entry.length !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return false;
+        if (entry.length !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return null;
       }
-      let i = 0;
-      for (const r of rows.values()) r[part] = list[i++]!;
-      return true;
+      return list;
     };
     let texts: RowTexts | null = null;
-    if (want === 'seed' ? !fill(fd, 'seed') : !(texts = textsOf(fd))) return null;
-    let completed: boolean | undefined;
+    let seeds: string[] | null = null;
+    if (want === 'seed' ? !(seeds = seedsOf(fd)) : !(texts = textsOf(fd))) return null;
     // the same file still (its header unchanged), read again: holding it all until a save would cost memory
-    const complete = () =>
-      (completed ??=
-        read((again) => {
-          if (sectionsOf(again)?.header !== sections.header || !fill(again, 'seed')) return false;
-          const all = textsOf(again);
-          if (!all) return false;
-          for (const r of rows.values()) r.text = all.run(r.index, r.index);
-          return true;
-        }) ?? false);
+    const complete = (indices: readonly number[]): CachedRow[] | null =>
+      read((again) => {
+        const allSeeds = sectionsOf(again)?.header === sections.header ? (seeds ?? seedsOf(again)) : null;
+        const allTexts = allSeeds && textsOf(again);
+        if (!allSeeds || !allTexts) return null;
+        return indices.map((i) => {
+          const k = i * WIDTH;
+          return { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: until(i), priority: priority(i), needsPerson: needsPerson(i), text: allTexts.run(i, i), seed: allSeeds[i]! };
+        });
+      });
     // the texts are read from this file as they are printed: it stays open until then
     let open = texts !== null;
     const close = () => {
       if (open) closeSync(fd);
       open = false;
     };
-    return { rows, token: h.token, complete, texts, close };
+    return { ids, indexOf, values: v, until, priority, needsPerson, seeds, token: h.token, complete, texts, close };
   }, (cache) => cache.texts !== null);
 }
 
@@ -193,9 +202,9 @@ export const printOrder = (a: { priority: number; id: string }, b: { priority: n
  * of neighbours. Returns the new save's token and how many rows it holds.
  */
 export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): { token: string; rows: number } {
-  const rows = all.filter((r) => r.text !== null && r.seed !== null).sort(printOrder);
+  const rows = [...all].sort(printOrder);
   const values = new Float64Array(rows.length * WIDTH);
-  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, Buffer.byteLength(r.text!), r.seed!.length], i * WIDTH));
+  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, Buffer.byteLength(r.text), r.seed.length], i * WIDTH));
   const token = randomBytes(8).toString('hex');
   const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token } satisfies Header));
   const numbers = Buffer.from(values.buffer);
@@ -211,8 +220,8 @@ export interface StatusLoad {
   accounts: LoadedAccount[];
   problems: FileProblem[];
   warnings: string[];
-  /** rows taken from the cache */
-  cached: CachedRow[];
+  /** rows taken from the cache: their indices in it */
+  cached: number[];
 }
 
 /**
@@ -220,7 +229,7 @@ export interface StatusLoad {
  * same warnings and problems as loadAll. `ids`: the listing's names alone (its file types cost a listing of
  * 10,000 files twice the time; the lstat here, or store.read's, says the same).
  */
-export function loadForStatus(store: AccountStore, ids: readonly string[], cache: Map<string, CachedRow> | null, now: number, holders: ReadonlyMap<string, unknown>): StatusLoad {
+export function loadForStatus(store: AccountStore, ids: readonly string[], cache: StatusCache | null, now: number, holders: ReadonlyMap<string, unknown>): StatusLoad {
   const out: StatusLoad = { accounts: [], problems: [], warnings: store.dirWarnings(), cached: [] };
   const recovery = store.pendingRecovery();
   inDir(store.dir, (prefix) => {
@@ -230,14 +239,15 @@ export function loadForStatus(store: AccountStore, ids: readonly string[], cache
 
   function readOne(id: string, prefix: string): void {
     const path = `${prefix}${id}.json`;
-    const c = cache?.get(id);
-    if (c && (c.until === null || now < c.until) && !holders.has(id) && !recovery.has(id)) {
+    const i = cache?.indexOf.get(id);
+    const until = i === undefined ? undefined : cache!.until(i);
+    if (i !== undefined && (until === null || now < until!) && !holders.has(id) && !recovery.has(id)) {
       // an lstat and four numbers compared: this runs for every remembered row
-      const mode = modeIfUnchanged(path, c.fp, 0, 'lstat');
+      const mode = modeIfUnchanged(path, cache!.values, i * WIDTH, 'lstat');
       if (mode >= 0 && isRegularMode(mode)) {
-        const w = modeWarning(store.fileOf(id), mode, 0o600);
-        if (w) out.warnings.push(w);
-        out.cached.push(c);
+        // the warning's text (the file's whole path) only for a file that has one
+        if (mode & 0o077) out.warnings.push(modeWarning(store.fileOf(id), mode, 0o600)!);
+        out.cached.push(i);
         return;
       }
     }
