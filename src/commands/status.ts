@@ -11,7 +11,7 @@ import { rememberStamp, settled, stampHolds } from '../store/dir-stamp.js';
 import { quickStat } from '../store/quick-stat.js';
 import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
 import { clockFrom, openContext, type GlobalOptions } from './context.js';
-import { plainTable, renderTable, terminalWidth, type Cell } from '../render/table.js';
+import { plainTablePieces, renderTable, terminalWidth, type Cell } from '../render/table.js';
 import { seedAttention, seedCells, seedTexts, statusHeader, tableSeed, type TableSeed } from '../render/status-table.js';
 import { rowStableUntil, statusRows, type StatusRow } from '../render/views.js';
 import { redact } from '../util/secrets.js';
@@ -111,35 +111,47 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   }
   cache?.close();
 
-  // the remembered seeds parsed in one go (one JSON.parse of the lot is faster than one per row)
-  const stored: string[] = [];
-  for (const l of lines) if (!l.row) stored.push(l.seed!);
-  const remembered = JSON.parse(`[${stored.join(',')}]`) as TableSeed[];
-  let next = 0;
-  const seeds = lines.map((l) => (l.row ? tableSeed(l.row, cfg.maxFailures) : remembered[next++]!));
+  // The seeds of lines[from, to): the remembered ones parsed in one go (one JSON.parse of many is faster than one
+  // per row), a chunk at a time (all 10,000 at once, with their cells, would live through every collection).
+  const seedsOf = (from: number, to: number): TableSeed[] => {
+    const stored: string[] = [];
+    for (let j = from; j < to; j++) if (!lines[j]!.row) stored.push(lines[j]!.seed!);
+    const remembered = stored.length ? (JSON.parse(`[${stored.join(',')}]`) as TableSeed[]) : [];
+    let next = 0;
+    const out: TableSeed[] = [];
+    for (let j = from; j < to; j++) out.push(lines[j]!.row ? tableSeed(lines[j]!.row!, cfg.maxFailures) : remembered[next++]!);
+    return out;
+  };
   const header = statusHeader(!!o.all);
   // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
   // every row.
   const broken = loaded.problems.map((pr): Cell[] => [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, ...header.slice(3).map(() => ({ text: '' }))]);
-  if (!seeds.length && !broken.length) {
+  if (!lines.length && !broken.length) {
     log.info(`no accounts in ${store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
     return EXIT_OK;
   }
   if (process.stdout.isTTY === true) {
-    const cells: Cell[][] = [...seeds.map((t) => seedCells(t, now, !!o.all)), ...broken];
+    const cells: Cell[][] = [...seedsOf(0, lines.length).map((t) => seedCells(t, now, !!o.all)), ...broken];
     const useColor = o.color !== false && !process.env.NO_COLOR;
     // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
     const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
     const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
     writeOut(await renderTable(header, cells, { tty: true, color: useColor, fit }));
   } else {
-    writeOut(plainTable(header, [...seeds.map((t) => seedTexts(t, now, !!o.all)), ...broken.map((r) => r.map((c) => c.text))]));
+    const brokenTexts = broken.map((r) => r.map((c) => c.text));
+    const rowsAt = (from: number, to: number): string[][] => [
+      ...seedsOf(from, Math.min(to, lines.length)).map((t) => seedTexts(t, now, !!o.all)),
+      ...brokenTexts.slice(Math.max(0, from - lines.length), Math.max(0, to - lines.length)),
+    ];
+    for (const piece of plainTablePieces(header, lines.length + broken.length, rowsAt)) writeOut(piece);
   }
   if (loaded.problems.length) {
     writeOut(redact(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
   }
   // by id, which is the order the accounts are read in (scan sorts them), cached or not
-  const people = seeds.map(seedAttention).filter((x): x is Attention => x !== null).sort((a, b) => (a.account < b.account ? -1 : 1));
+  // (the lines that need a person are the ones whose seeds name one: both come from the same attention list)
+  const needy = lines.flatMap((l, j) => (l.needsPerson ? [j] : []));
+  const people = needy.flatMap((j) => seedsOf(j, j + 1).map(seedAttention)).filter((x): x is Attention => x !== null).sort((a, b) => (a.account < b.account ? -1 : 1));
   if (people.length) {
     const text = people.map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`).join('');
     writeOut(redact(`\n${people.length} account${people.length === 1 ? ' needs' : 's need'} a person:\n${text}`));

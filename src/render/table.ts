@@ -59,13 +59,25 @@ const CONTROL_BUT_NEWLINE = /[\x00-\x09\x0b-\x1f\x7f\x9b]/;
  * Piped: plain columns two spaces apart, each as wide as its widest cell, the last one unpadded, no trailing
  * blanks; control characters escaped and secrets scrubbed. Written as loops: with 10,000 rows, spreading a column
  * into Math.max and mapping every row twice showed as a fifth of `status`. Cells are escaped only when the laid-out
- * text shows they need it (a control character, or more lines than rows): one scan of the whole text instead of a
- * test of each of 90,000 cells.
+ * text shows they need it (a control character, or more lines than rows): one scan of the text instead of a test
+ * of each of 90,000 cells.
  */
 export function plainTable(header: string[], raw: readonly (readonly string[])[]): string {
-  const text = layOut(header, raw);
-  if (!CONTROL_BUT_NEWLINE.test(text) && countLines(text) === raw.length + 1) return redact(text);
-  return redact(layOut(header, raw.map((r) => (r.some((t) => CONTROL.test(t)) ? r.map((t) => escapeControl(t)) : r))));
+  return plainTablePieces(header, raw.length, (from, to) => raw.slice(from, to)).join('');
+}
+
+/**
+ * The same over `count` rows that `rowsAt(from, to)` makes a chunk at a time, twice (once for the column widths,
+ * once to lay them out): 10,000 rows held at once, with their cells, live through the young generation's
+ * collections and are copied by each. In pieces of about 64 KB that end at a line's end, each scrubbed on its own
+ * (neither a token run nor a URL's userinfo spans a newline).
+ */
+export function plainTablePieces(header: readonly string[], count: number, rowsAt: (from: number, to: number) => readonly (readonly string[])[], chunk = 512): string[] {
+  let pieces = layOut(header, count, rowsAt, chunk, false);
+  let lines = 0;
+  for (const piece of pieces) lines += CONTROL_BUT_NEWLINE.test(piece) ? Infinity : countLines(piece);
+  if (lines !== count + 1) pieces = layOut(header, count, rowsAt, chunk, true);
+  return pieces.map(redact);
 }
 
 function countLines(text: string): number {
@@ -74,30 +86,55 @@ function countLines(text: string): number {
   return n;
 }
 
-function layOut(header: readonly string[], rows: readonly (readonly string[])[]): string {
+const PIECE = 1 << 16;
+
+/** The table's text in pieces of whole lines, each made by one join of its cells and gaps (no string per line). */
+function layOut(header: readonly string[], count: number, rowsAt: (from: number, to: number) => readonly (readonly string[])[], chunk: number, escape: boolean): string[] {
+  const chunks = function* () {
+    for (let from = 0; from < count; from += chunk) {
+      const rows = rowsAt(from, Math.min(count, from + chunk));
+      yield escape ? rows.map((r) => (r.some((t) => CONTROL.test(t)) ? r.map((t) => escapeControl(t)) : r)) : rows;
+    }
+  };
   const n = header.length;
   const widths = header.map((h) => h.length);
-  for (const r of rows) {
-    for (let i = 0; i < n; i++) {
-      const len = r[i]?.length ?? 0;
-      if (len > widths[i]!) widths[i] = len;
+  for (const rows of chunks()) {
+    for (const r of rows) {
+      for (let i = 0; i < n; i++) {
+        const len = r[i]?.length ?? 0;
+        if (len > widths[i]!) widths[i] = len;
+      }
     }
   }
   const gap = ' '.repeat(Math.max(0, ...widths) + 2);
-  const line = (r: readonly string[]): string => {
-    let s = '';
-    for (let i = 0; i < n - 1; i++) {
+  const pieces: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  // the cells padded to their columns, without the blanks the line would end in (as trimEnd would have it)
+  const line = (r: readonly string[]): void => {
+    let last = n - 1;
+    while (last >= 0 && (r[last] ?? '').trimEnd() === '') last--;
+    for (let i = 0; i < last; i++) {
       const t = r[i] ?? '';
-      s += t;
-      s += gap.slice(0, widths[i]! - t.length + 2);
+      parts.push(t, gap.slice(0, widths[i]! - t.length + 2));
+      size += widths[i]! + 2;
     }
-    s += r[n - 1] ?? '';
-    return s.trimEnd();
+    if (last >= 0) {
+      const t = r[last]!.trimEnd();
+      parts.push(t);
+      size += t.length;
+    }
+    parts.push('\n');
+    if (++size >= PIECE) {
+      pieces.push(parts.join(''));
+      parts = [];
+      size = 0;
+    }
   };
-  const out = new Array<string>(rows.length + 1);
-  out[0] = line(header);
-  for (let j = 0; j < rows.length; j++) out[j + 1] = line(rows[j]!);
-  return out.join('\n') + '\n';
+  line(header);
+  for (const rows of chunks()) for (const r of rows) line(r);
+  if (parts.length) pieces.push(parts.join(''));
+  return pieces;
 }
 
 export async function renderTable(header: string[], raw: Cell[][], o: { tty: boolean; color: boolean; fit?: { width: number | null; dropOrder: readonly string[] } }): Promise<string> {
