@@ -174,16 +174,19 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     let seeds: string[] | null = null;
     if (want === 'seed' ? !(seeds = seedsOf(fd)) : !(texts = textsOf(fd))) return null;
     // the same file still (its header unchanged), read again: holding it all until a save would cost memory
-    const complete = (indices: readonly number[]): CachedRow[] | null =>
-      read((again) => {
+    const complete = (indices: readonly number[]): CachedRow[] | null => {
+      if (!indices.length) return [];
+      return read((again) => {
         const allSeeds = sectionsOf(again)?.header === sections.header ? (seeds ?? seedsOf(again)) : null;
         const allTexts = allSeeds && textsOf(again);
         if (!allSeeds || !allTexts) return null;
-        return indices.map((i) => {
+        // in the file's order, so that the texts are read straight through (a save sorts them again)
+        return [...indices].sort((a, b) => a - b).map((i) => {
           const k = i * WIDTH;
           return { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: until(i), priority: priority(i), needsPerson: needsPerson(i), text: allTexts.run(i, i), seed: allSeeds[i]! };
         });
       });
+    };
     // the texts are read from this file as they are printed: it stays open until then
     let open = texts !== null;
     const close = () => {
