@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
+import { expectNoCanary } from '../support/canary.js';
 import { expectNoSecrets, HOUR, World } from '../support/fixtures.js';
 
 /**
@@ -98,6 +100,7 @@ describe('status: the row cache never disagrees with a full read', () => {
     const ids = Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`);
     ids.forEach((id, i) => w.grok(id, { fields: { priority: i % 3, label: i % 7 ? `pool ${i}` : `Büro ☃ ${i} — “ß”` } }));
     const first = JSON.parse((await agrees('--json')).out) as { id: string; label: string; priority: number }[];
+    const pinnedAt = at(Date.now());
     expect(first.map((r) => r.id)).toEqual([...ids].sort((a, b) => (Number(a.slice(1)) % 3) - (Number(b.slice(1)) % 3) || (a < b ? -1 : 1)));
     expect(first.find((r) => r.id === 'p007')!.label).toBe('Büro ☃ 7 — “ß”');
     // every row taken from the cache: a run that had to read any account would save it again
@@ -107,6 +110,18 @@ describe('status: the row cache never disagrees with a full read', () => {
       expect(readFileSync(cacheFile()).equals(before), 'a --json run with every row remembered writes nothing').toBe(true);
     };
     await unchanged();
+    // written to a file (`> status.json`), not a pipe: the same bytes, through the descriptor itself
+    for (const extra of [['--json'], ['--all']]) {
+      const out = join(w.home.dir, 'out.txt');
+      const fd = openSync(out, 'w', 0o600);
+      const r = spawnSync(process.execPath, [BIN, ...w.args('status', ...extra, '--now', pinnedAt)], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1', COLUMNS: '400' } });
+      closeSync(fd);
+      const piped = await status(...extra, '--now', pinnedAt);
+      expect({ code: r.status, err: String(r.stderr) }).toEqual({ code: piped.code, err: piped.err });
+      const written = readFileSync(out, 'utf8');
+      expectNoCanary(written, 'status written to a file');
+      expect(written).toBe(piped.out);
+    }
     // rows made anew between remembered ones, and remembered rows whose neighbours in the cache moved away
     for (const id of ['p000', 'p050', 'p101', 'p199']) writeFileSync(w.home.file(id), JSON.stringify({ ...w.home.read(id), priority: 5, label: `moved ${id} ☃` }));
     // pinned, so that the cache as it was (the old order) is what the compared run reads
