@@ -90,7 +90,7 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
       k.text = redact(textOf(l));
       k.seed = redact(JSON.stringify(tableSeed(l.row!, cfg.maxFailures)));
     }
-    saved = saveStatusCache(store, key, [...((cache && cache.complete(loaded.cached)) ?? []), ...freshKept]);
+    saved = saveStatusCache(store, key, cache, loaded.cached, freshKept);
   }
   // This run listed accounts/, and the cache as it now stands holds a row for every file in it.
   const current = saved ?? (cache && { token: cache.token, rows: cache.ids.length });

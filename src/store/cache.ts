@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +23,29 @@ export function readCache<T>(home: string, name: string): T | null {
     return JSON.parse(readFileSync(cacheFile(home, name), 'utf8')) as T;
   } catch {
     return null;
+  }
+}
+
+/**
+ * A cache file written by `write` to an open temp file, then renamed into place (for one too large to make in
+ * memory first). False when it could not be written; the temp file is then removed.
+ */
+export function writeCacheWith(home: string, name: string, write: (fd: number) => void): boolean {
+  const file = cacheFile(home, name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  let fd = -1;
+  try {
+    mkdirSync(join(home, 'cache'), { recursive: true, mode: 0o700 });
+    fd = openSync(tmp, 'w', 0o600);
+    write(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, file);
+    return true;
+  } catch {
+    if (fd >= 0) closeSync(fd);
+    rmSync(tmp, { force: true });
+    return false;
   }
 }
 

@@ -1,11 +1,11 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { randomBytes } from '../util/random.js';
 import { version } from '../version.js';
-import { cacheFile, writeCache, type Fingerprint } from './cache.js';
+import { cacheFile, writeCacheWith, type Fingerprint } from './cache.js';
 import { inDir, modeWarning } from './account-dir.js';
 import { isRegularMode, modeIfUnchanged } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
-import { rowTexts, TEXT_SEP, type RowTexts } from './status-texts.js';
+import { rowTexts, SEED_FORM, SEED_SEP, TEXT_FORM, type RowTexts } from './status-texts.js';
 
 /**
  * `status` over a pool: each account's row, as the JSON text status printed (and its table seed, see
@@ -25,9 +25,8 @@ import { rowTexts, TEXT_SEP, type RowTexts } from './status-texts.js';
 const NAME = 'status-rows';
 /** accounts/ when a listing of it was exactly the rows of one save (see dir-stamp.ts) */
 export const STATUS_DIR_STAMP = 'status-dir.json';
-const SEP = '\x01';
 const PREFIX_BYTES = 64;
-/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text bytes, seed length */
+/** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text bytes, seed bytes */
 const WIDTH = 9;
 
 /** A row as it is saved. */
@@ -47,12 +46,19 @@ export interface CachedRow {
 interface Header {
   key: string;
   ids: string;
-  /** tells one save from another: a second read of the file (see complete) checks it is the same one */
+  /** tells one save from another: a second read of the file (see carry) checks it is the same one */
   token: string;
 }
 
-// `texts in place`: the layout of the texts section (an earlier build of this version may have written another)
-export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}|texts in place`;
+// `rows in bytes`: the sections' layout (texts in place, lengths in bytes): an earlier build of this version may have written another
+export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}|rows in bytes`;
+
+/** The halves of a cache that a save copies rows from; close() when done. */
+export interface Carry {
+  texts: RowTexts;
+  seeds: RowTexts;
+  close(): void;
+}
 
 /** Which half of the cache a run reads: `status --json` prints the texts, the table is made from the seeds. */
 export type CachePart = 'text' | 'seed';
@@ -76,10 +82,10 @@ export interface StatusCache {
   /** new with every save: what a stamp of the accounts directory is tied to (see dir-stamp.ts) */
   token: string;
   /**
-   * The rows at `indices` with both halves read (a run that saves needs them); null when they cannot be read, and
-   * then only the rows made in this run may be saved.
+   * Both halves of the rows, checked, for a save to copy from as bytes; null when they cannot be read, and then
+   * only the rows made in this run may be saved.
    */
-  complete(indices: readonly number[]): CachedRow[] | null;
+  carry(): Carry | null;
   /** the json texts, read as they are printed (when the texts were asked for) */
   texts: RowTexts | null;
   /** gives back the file the texts are read from */
@@ -116,7 +122,7 @@ function sectionsOf(fd: number): { header: string; values: Float64Array; at: { t
 }
 
 /**
- * The cache, with one half decoded: the other is read from the file only by `complete` (a table over 10,000 rows
+ * The cache, with one half decoded: the other is read from the file only by `carry` (a table over 10,000 rows
  * reads 1.8 MB of it instead of 9). Null when there is none, or it is for another key, or it is damaged.
  */
 export function readStatusCache(store: AccountStore, key: string, want: CachePart): StatusCache | null {
@@ -157,7 +163,7 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     const seedsOf = (fd: number): string[] | null => {
       const [from, length] = sections.at.seed;
       const text = readText(fd, from, length);
-      const list = text === null ? [] : ids.length ? text.split(SEP) : [];
+      const list = text === null ? [] : ids.length ? text.split(SEED_SEP) : [];
       if (list.length !== ids.length) return null;
       const lengthAt = 8;
       // (the id is looked for without building a prefix per row; an id that JSON would escape never matches)
@@ -166,7 +172,7 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
         const id = ids[i]!;
         const entry = list[i]!;
         const end = before.length + id.length;
-        if (entry.length !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return null;
+        if (Buffer.byteLength(entry) !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return null;
       }
       return list;
     };
@@ -174,26 +180,24 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     let seeds: string[] | null = null;
     if (want === 'seed' ? !(seeds = seedsOf(fd)) : !(texts = textsOf(fd))) return null;
     // the same file still (its header unchanged), read again: holding it all until a save would cost memory
-    const complete = (indices: readonly number[]): CachedRow[] | null => {
-      if (!indices.length) return [];
-      return read((again) => {
-        const allSeeds = sectionsOf(again)?.header === sections.header ? (seeds ?? seedsOf(again)) : null;
-        const allTexts = allSeeds && textsOf(again);
-        if (!allSeeds || !allTexts) return null;
-        // in the file's order, so that the texts are read straight through (a save sorts them again)
-        return [...indices].sort((a, b) => a - b).map((i) => {
-          const k = i * WIDTH;
-          return { id: ids[i]!, fp: [v[k]!, v[k + 1]!, v[k + 2]!, v[k + 3]!], until: until(i), priority: priority(i), needsPerson: needsPerson(i), text: allTexts.run(i, i), seed: allSeeds[i]! };
-        });
-      });
-    };
+    // the same file still (its header unchanged), opened again: holding it all until a save would cost memory
+    const carry = (): Carry | null =>
+      read(
+        (again) => {
+          if (sectionsOf(again)?.header !== sections.header) return null;
+          const allTexts = textsOf(again);
+          const allSeeds = allTexts && rowTexts(again, sections.at.seed[0], sections.at.seed[1], ids, (i) => v[i * WIDTH + 8]!, SEED_FORM);
+          return allSeeds ? { texts: allTexts!, seeds: allSeeds, close: () => closeSync(again) } : null;
+        },
+        () => true,
+      );
     // the texts are read from this file as they are printed: it stays open until then
     let open = texts !== null;
     const close = () => {
       if (open) closeSync(fd);
       open = false;
     };
-    return { ids, indexOf, values: v, until, priority, needsPerson, seeds, token: h.token, complete, texts, close };
+    return { ids, indexOf, values: v, until, priority, needsPerson, seeds, token: h.token, carry, texts, close };
   }, (cache) => cache.texts !== null);
 }
 
@@ -201,21 +205,90 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
 export const printOrder = (a: { priority: number; id: string }, b: { priority: number; id: string }): number => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
- * Rows missing either half are left out; the others are saved in print order, so that the next run reads runs
- * of neighbours. Returns the new save's token and how many rows it holds.
+ * The rows at `carried` in `cache`, copied from its file as bytes, and the `fresh` ones made in this run, saved in
+ * print order, so that the next run reads runs of neighbours. The file is written a piece at a time: over 10,000
+ * rows it is 9 MB, and made in memory first it was held three times over. When the cache cannot be read again,
+ * only the fresh rows are saved. Returns the new save's token and how many rows it holds.
  */
-export function saveStatusCache(store: AccountStore, key: string, all: readonly CachedRow[]): { token: string; rows: number } {
-  const rows = [...all].sort(printOrder);
-  const values = new Float64Array(rows.length * WIDTH);
-  rows.forEach((r, i) => values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, Buffer.byteLength(r.text), r.seed.length], i * WIDTH));
+export function saveStatusCache(store: AccountStore, key: string, cache: StatusCache | null, carried: readonly number[], fresh: readonly CachedRow[]): { token: string; rows: number } {
+  const from = cache && carried.length ? cache.carry() : null;
+  type Item = { id: string; priority: number; old: number; text: Buffer | null; seed: Buffer | null };
+  const items: Item[] = [];
+  if (from) for (const i of carried) items.push({ id: cache!.ids[i]!, priority: cache!.priority(i), old: i, text: null, seed: null });
+  for (const r of fresh) items.push({ id: r.id, priority: r.priority, old: -1, text: Buffer.from(r.text), seed: Buffer.from(r.seed) });
+  items.sort(printOrder);
+  const byId = new Map(fresh.map((r) => [r.id, r]));
+  const n = items.length;
+  const values = new Float64Array(n * WIDTH);
+  let textLength = n ? (n - 1) * TEXT_FORM.sep.length : 0;
+  let seedLength = n ? (n - 1) * SEED_FORM.sep.length : 0;
+  items.forEach((it, j) => {
+    if (it.old >= 0) values.set(cache!.values.subarray(it.old * WIDTH, (it.old + 1) * WIDTH), j * WIDTH);
+    else {
+      const r = byId.get(it.id)!;
+      values.set([...r.fp, r.until ?? NaN, r.priority, r.needsPerson ? 1 : 0, it.text!.length, it.seed!.length], j * WIDTH);
+    }
+    textLength += values[j * WIDTH + 7]!;
+    seedLength += values[j * WIDTH + 8]!;
+  });
   const token = randomBytes(8).toString('hex');
-  const header = Buffer.from(JSON.stringify({ key, ids: rows.map((r) => r.id).join('\n'), token } satisfies Header));
+  const header = Buffer.from(JSON.stringify({ key, ids: items.map((r) => r.id).join('\n'), token } satisfies Header));
   const numbers = Buffer.from(values.buffer);
-  const texts = Buffer.from(rows.map((r) => r.text).join(TEXT_SEP));
-  const seeds = Buffer.from(rows.map((r) => r.seed).join(SEP));
-  const lengths = `${header.length} ${numbers.length} ${texts.length} ${seeds.length}\n`;
-  writeCache(store.home, NAME, Buffer.concat([Buffer.from(lengths), header, numbers, texts, seeds]));
-  return { token, rows: rows.length };
+  try {
+    writeCacheWith(store.home, NAME, (fd) => {
+      const out = new PieceWriter(fd);
+      out.put(Buffer.from(`${header.length} ${numbers.length} ${textLength} ${seedLength}\n`));
+      out.put(header);
+      out.put(numbers);
+      // a run of rows that were neighbours in the old file is one copy, the separators between them with it
+      const section = (half: 'text' | 'seed', old: RowTexts | undefined, sep: Buffer) => {
+        for (let j = 0; j < n; ) {
+          if (j > 0) out.put(sep);
+          const it = items[j]!;
+          if (it.old < 0) {
+            out.put(it[half]!);
+            j++;
+            continue;
+          }
+          let k = j;
+          while (k + 1 < n && items[k + 1]!.old === items[k]!.old + 1) k++;
+          old!.copy(it.old, items[k]!.old, out.put);
+          j = k + 1;
+        }
+      };
+      section('text', from?.texts, TEXT_FORM.sep);
+      section('seed', from?.seeds, SEED_FORM.sep);
+      out.flush();
+    });
+  } finally {
+    from?.close();
+  }
+  return { token, rows: n };
+}
+
+/** Writes to a file through one 64 KB buffer: a piece is copied into it, or written at once when larger. */
+class PieceWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  constructor(private readonly fd: number) {}
+
+  put = (bytes: Buffer): void => {
+    if (this.used + bytes.length > this.buf.length) {
+      this.flush();
+      if (bytes.length > this.buf.length) return writeAll(this.fd, bytes);
+    }
+    bytes.copy(this.buf, this.used);
+    this.used += bytes.length;
+  };
+
+  flush(): void {
+    writeAll(this.fd, this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 export interface StatusLoad {

@@ -11,19 +11,30 @@ import { readSync } from 'node:fs';
  * run of rows that are neighbours in both is one read and one string, separators included.
  */
 export const TEXT_SEP = ',\n  ';
-const SEP_BYTES = Buffer.from(TEXT_SEP);
-/** how every row's text starts, before its id (an id that JSON would escape never matches) */
-const HEAD = Buffer.from('{\n    "id": "');
 const READ_AHEAD = 1 << 16;
+
+/** How a section's entries look: what each starts with before its id, its last byte, what joins two. */
+export interface EntryForm {
+  head: Buffer;
+  close: number;
+  sep: Buffer;
+}
+/** the json texts (an id that JSON would escape never matches) */
+export const TEXT_FORM: EntryForm = { head: Buffer.from('{\n    "id": "'), close: 0x7d, sep: Buffer.from(TEXT_SEP) };
+/** the table seeds: JSON arrays, joined by \x01 (JSON text never holds a raw control character) */
+export const SEED_SEP = '\x01';
+export const SEED_FORM: EntryForm = { head: Buffer.from('["'), close: 0x5d, sep: Buffer.from(SEED_SEP) };
 
 /** A row's text as it stands in the array: its JSON, each line after the first indented two more spaces. */
 export const inArray = (json: string): string => (json.includes('\n') ? json.replaceAll('\n', '\n  ') : json);
 
 export interface RowTexts {
-  /** rows `from` to `to` (indices in the cache, both included) as one string, with TEXT_SEP between them */
+  /** rows `from` to `to` (indices in the cache, both included) as one string, with the separators between them */
   run(from: number, to: number): string;
   /** the byte length of rows `from` to `to` as run() gives them */
   bytes(from: number, to: number): number;
+  /** the same bytes, put into `out` as they are read */
+  copy(from: number, to: number, out: (bytes: Buffer) => void): void;
 }
 
 /** A stretch of one section of an open file, read ahead into a buffer that is reused. */
@@ -58,12 +69,13 @@ class SectionReader {
 }
 
 /**
- * The texts of `ids` (in the cache's order) in the section at `base`, `length` bytes long, whose byte lengths
- * are `lengthOf(i)`; null when the section is not exactly them: the lengths do not add up to it, or a text does
- * not start with its own id and end its object, or what is between two is not TEXT_SEP. Checked through before
- * any is used, so that a damaged cache is never half printed.
+ * The entries of `ids` (in the cache's order) in the section at `base`, `length` bytes long, whose byte lengths
+ * are `lengthOf(i)`; null when the section is not exactly them: the lengths do not add up to it, or an entry does
+ * not start with the form's head and its own id and end with its closing byte, or what is between two is not the
+ * form's separator. Checked through before any is used, so that a damaged cache is never half printed.
  */
-export function rowTexts(fd: number, base: number, length: number, ids: readonly string[], lengthOf: (i: number) => number): RowTexts | null {
+export function rowTexts(fd: number, base: number, length: number, ids: readonly string[], lengthOf: (i: number) => number, form: EntryForm = TEXT_FORM): RowTexts | null {
+  const { head: HEAD, sep: SEP_BYTES } = form;
   const n = ids.length;
   const starts = new Float64Array(n + 1);
   let at = 0;
@@ -91,16 +103,24 @@ export function rowTexts(fd: number, base: number, length: number, ids: readonly
     for (let k = 0; k < id.length; k++) if (reader.buf[at + k] !== id.charCodeAt(k)) return null;
     at += id.length;
     if (reader.buf[at] !== 0x22 || reader.buf[at + 1] !== 0x2c) return null;
-    // the object's closing brace, then the separator (none after the last)
+    // the closing byte, then the separator (none after the last)
     if (!reader.load(to - 1, i + 1 < n ? starts[i + 1]! : to)) return null;
     at = to - 1 - reader.lo;
-    if (reader.buf[at] !== 0x7d || (i + 1 < n && !same(at + 1, SEP_BYTES))) return null;
+    if (reader.buf[at] !== form.close || (i + 1 < n && !same(at + 1, SEP_BYTES))) return null;
   }
   return {
     bytes: (from, to) => end(to) - starts[from]!,
     run(from, to) {
       if (!reader.load(starts[from]!, end(to))) throw new Error('the status cache changed while it was read; run status again');
       return reader.buf.toString('utf8', starts[from]! - reader.lo, end(to) - reader.lo);
+    },
+    copy(from, to, out) {
+      for (let at = starts[from]!, stop = end(to); at < stop; ) {
+        const next = Math.min(stop, at + READ_AHEAD);
+        if (!reader.load(at, next)) throw new Error('the status cache changed while it was read');
+        out(reader.buf.subarray(at - reader.lo, next - reader.lo));
+        at = next;
+      }
     },
   };
 }
