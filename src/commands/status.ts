@@ -30,7 +30,7 @@ export interface StatusOptions {
 }
 
 /**
- * One row of the answer: made in this run (`row`), or remembered by the status cache (`seed`, or the text read
+ * One row of the answer: made in this run (`row`), or remembered by the status cache (its text or its seed read
  * from the cache at `index` as it is printed).
  */
 interface Line {
@@ -39,7 +39,6 @@ interface Line {
   row: StatusRow | null;
   /** the row's JSON as it stands in the printed array */
   text: string | null;
-  seed: string | null;
   needsPerson: boolean;
   /** its place in the cache (-1: made in this run) */
   index: number;
@@ -71,8 +70,8 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
   const attention = new Map(attentionList(accounts, cfg, now, holders).map((x) => [x.account, x]));
   const fresh = statusRows(accounts, cfg, now, pool, holders, { plan, attention });
   const lines: Line[] = [
-    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, seed: null, needsPerson: row.attention !== null, index: -1 })),
-    ...loaded.cached.map((i) => ({ id: cache!.ids[i]!, priority: cache!.priority(i), row: null, text: null, seed: cache!.seeds?.[i] ?? null, needsPerson: cache!.needsPerson(i), index: i })),
+    ...fresh.map((row) => ({ id: row.id, priority: row.priority, row, text: null, needsPerson: row.attention !== null, index: -1 })),
+    ...loaded.cached.map((i) => ({ id: cache!.ids[i]!, priority: cache!.priority(i), row: null, text: null, needsPerson: cache!.needsPerson(i), index: i })),
   ];
   // plan order (the planner's byPriority), whichever way each row came
   lines.sort(printOrder);
@@ -109,44 +108,76 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     }
     return exitCode;
   }
-  cache?.close();
+  try {
+    // awaited here: the file the seeds are read from closes after the table, not before
+    return await table(lines, loaded.problems, cache?.seeds ?? null, { cfg, log, store, now, all: !!o.all, wide: !!o.wide, color: o.color !== false, exitCode });
+  } finally {
+    cache?.close();
+  }
+}
 
-  // The seeds of lines[from, to): the remembered ones parsed in one go (one JSON.parse of many is faster than one
-  // per row), a chunk at a time (all 10,000 at once, with their cells, would live through every collection).
+interface TableRun {
+  cfg: Config;
+  log: Logger;
+  store: AccountStore;
+  now: number;
+  all: boolean;
+  wide: boolean;
+  color: boolean;
+  exitCode: number;
+}
+
+/** `status` as a table: on a terminal fitted to its width, else every column as plain text. */
+async function table(lines: readonly Line[], problems: StatusLoad['problems'], stored: RowTexts | null, r: TableRun): Promise<number> {
+  const { cfg, now, all } = r;
+  // The seeds of lines[from, to): the remembered ones read from the cache in runs of neighbours and parsed in one
+  // go (one JSON.parse of many is faster than one per row), a chunk at a time (all 10,000 at once, with their
+  // cells, would live through every collection).
   const seedsOf = (from: number, to: number): TableSeed[] => {
-    const stored: string[] = [];
-    for (let j = from; j < to; j++) if (!lines[j]!.row) stored.push(lines[j]!.seed!);
-    const remembered = stored.length ? (JSON.parse(`[${stored.join(',')}]`) as TableSeed[]) : [];
+    const runs: string[] = [];
+    for (let j = from; j < to; ) {
+      const first = lines[j]!.index;
+      if (first < 0) {
+        j++;
+        continue;
+      }
+      let k = j;
+      while (k + 1 < to && lines[k + 1]!.index === lines[k]!.index + 1 && stored!.bytes(first, lines[k + 1]!.index) < RUN_BYTES) k++;
+      runs.push(stored!.run(first, lines[k]!.index));
+      j = k + 1;
+    }
+    const remembered = runs.length ? (JSON.parse(`[${runs.join(',')}]`) as TableSeed[]) : [];
     let next = 0;
     const out: TableSeed[] = [];
     for (let j = from; j < to; j++) out.push(lines[j]!.row ? tableSeed(lines[j]!.row!, cfg.maxFailures) : remembered[next++]!);
+    if (next !== remembered.length) throw new Error('the status cache changed while it was read; run status again');
     return out;
   };
-  const header = statusHeader(!!o.all);
+  const header = statusHeader(all);
   // A broken file gets a row, and its error a line of its own under the table: in a column it would stretch
   // every row.
-  const broken = loaded.problems.map((pr): Cell[] => [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, ...header.slice(3).map(() => ({ text: '' }))]);
+  const broken = problems.map((pr): Cell[] => [{ text: pr.id }, { text: '?' }, { text: 'error', tone: 'bad' }, ...header.slice(3).map(() => ({ text: '' }))]);
   if (!lines.length && !broken.length) {
-    log.info(`no accounts in ${store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
+    r.log.info(`no accounts in ${r.store.dir}; add one with \`refresher account add\`, or try \`refresher demo\``);
     return EXIT_OK;
   }
   if (process.stdout.isTTY === true) {
-    const cells: Cell[][] = [...seedsOf(0, lines.length).map((t) => seedCells(t, now, !!o.all)), ...broken];
-    const useColor = o.color !== false && !process.env.NO_COLOR;
+    const cells: Cell[][] = [...seedsOf(0, lines.length).map((t) => seedCells(t, now, all)), ...broken];
+    const useColor = r.color && !process.env.NO_COLOR;
     // On a terminal the table fits its width (the least needed columns go first); piped, every column stays.
     const dropOrder = ['other windows', 'last failure', 'proxy', 'priority', 'last used', 'failures', 'window resets', 'token expires', 'provider'];
-    const fit = o.wide ? undefined : { width: terminalWidth(), dropOrder };
+    const fit = r.wide ? undefined : { width: terminalWidth(), dropOrder };
     writeOut(await renderTable(header, cells, { tty: true, color: useColor, fit }));
   } else {
-    const brokenTexts = broken.map((r) => r.map((c) => c.text));
+    const brokenTexts = broken.map((row) => row.map((c) => c.text));
     const rowsAt = (from: number, to: number): string[][] => [
-      ...seedsOf(from, Math.min(to, lines.length)).map((t) => seedTexts(t, now, !!o.all)),
+      ...seedsOf(from, Math.min(to, lines.length)).map((t) => seedTexts(t, now, all)),
       ...brokenTexts.slice(Math.max(0, from - lines.length), Math.max(0, to - lines.length)),
     ];
     for (const piece of plainTablePieces(header, lines.length + broken.length, rowsAt)) writeOut(piece);
   }
-  if (loaded.problems.length) {
-    writeOut(redact(`\n${loaded.problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
+  if (problems.length) {
+    writeOut(redact(`\n${problems.map((pr) => `${pr.id}: ${describeProblem(pr)}\n`).join('')}`));
   }
   // by id, which is the order the accounts are read in (scan sorts them), cached or not
   // (the lines that need a person are the ones whose seeds name one: both come from the same attention list)
@@ -156,8 +187,11 @@ export async function status(g: GlobalOptions, o: StatusOptions): Promise<number
     const text = people.map((x) => `  ${x.account}: ${x.reason}\n    run: ${x.fix}\n`).join('');
     writeOut(redact(`\n${people.length} account${people.length === 1 ? ' needs' : 's need'} a person:\n${text}`));
   }
-  return exitCode;
+  return r.exitCode;
 }
+
+/** the longest run of remembered seeds read as one string: what the cache's reader holds at once */
+const RUN_BYTES = 1 << 16;
 
 /**
  * `status --json`: JSON.stringify of the rows as an array, with 2 spaces, in pieces of about 64 KB. Remembered

@@ -1,4 +1,5 @@
 import { lstatSync, statSync } from 'node:fs';
+import { quietBinding } from '../util/binding.js';
 
 /** What the caches compare of a file (its fingerprint), and its mode for the permission warnings. */
 export interface FileStamp {
@@ -77,16 +78,7 @@ function knownSignature(version: string): boolean {
 function loadRaw(kind: Kind): RawStat | null {
   if (!knownSignature(process.versions.node)) return null;
   try {
-    // process.binding is deprecated (DEP0111, printed only under --pending-deprecation): a cron tick that
-    // printed it would mail its owner every minute, so that one warning is held back for this one call
-    const quiet = process.noDeprecation;
-    let fs: Record<string, unknown>;
-    try {
-      process.noDeprecation = true;
-      fs = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('fs');
-    } finally {
-      process.noDeprecation = quiet;
-    }
+    const fs = quietBinding('fs');
     const call = fs[kind];
     if (typeof call !== 'function') return null;
     const raw: RawStat = (path) => call.call(fs, path, false, undefined, false);

@@ -5,7 +5,8 @@ import { cacheFile, writeCacheWith, type Fingerprint } from './cache.js';
 import { inDir, modeWarning } from './account-dir.js';
 import { isRegularMode, modeIfUnchanged } from './quick-stat.js';
 import type { AccountStore, FileProblem, LoadedAccount } from './store.js';
-import { rowTexts, SEED_FORM, SEED_SEP, TEXT_FORM, type RowTexts } from './status-texts.js';
+import { rowTexts, SEED_SEP, TEXT_SEP, type RowTexts } from './status-texts.js';
+import { crc32 } from '../util/crc32.js';
 
 /**
  * `status` over a pool: each account's row, as the JSON text status printed (and its table seed, see
@@ -16,16 +17,17 @@ import { rowTexts, SEED_FORM, SEED_SEP, TEXT_FORM, type RowTexts } from './statu
  * always. The key holds the config, the program's version and the proxy the pool answered.
  *
  * The texts were scrubbed when they were written, and the document they end up in is scrubbed again against
- * every secret this run read. On disk: a first line with the byte lengths of the four sections that follow: the
- * header (JSON: key, ids, and a token new with every save), the numbers (float64, WIDTH per row, NaN for null),
- * the texts (as status-texts.ts has them) and the seeds separated by \x01 (JSON text never holds a raw control
- * character). Rows are saved in the order status prints them. A run reads the header, the numbers and the half
- * it prints: the seeds whole, the texts a stretch at a time as it prints them.
+ * every secret this run read. On disk: a first line with the byte lengths of the four sections that follow and
+ * three CRC-32s (of the header and numbers, of the texts, of the seeds), then the sections: the header (JSON: key,
+ * ids, and a token new with every save), the numbers (float64, WIDTH per row, NaN for null), the texts and the
+ * seeds (each as status-texts.ts has them). Rows are saved in the order status prints them. A run reads the
+ * header, the numbers and the half it prints, a stretch at a time as it prints it. Nothing is used from a file
+ * whose sections do not add up to it or whose bytes are not those saved (their CRC).
  */
 const NAME = 'status-rows';
 /** accounts/ when a listing of it was exactly the rows of one save (see dir-stamp.ts) */
 export const STATUS_DIR_STAMP = 'status-dir.json';
-const PREFIX_BYTES = 64;
+const PREFIX_BYTES = 96;
 /** per row: inode, size, mtime, ctime, stable until (null = forever), priority, needs a person (0/1), text bytes, seed bytes */
 const WIDTH = 9;
 
@@ -50,8 +52,8 @@ interface Header {
   token: string;
 }
 
-// `rows in bytes`: the sections' layout (texts in place, lengths in bytes): an earlier build of this version may have written another
-export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}|rows in bytes`;
+// the file's layout (see above): an earlier build of this version may have written another
+export const statusCacheKey = (configFingerprint: string, poolAnswer: string | null) => `${configFingerprint}|${version()}|${poolAnswer ?? ''}|rows in bytes, checked by CRC`;
 
 /** The halves of a cache that a save copies rows from; close() when done. */
 export interface Carry {
@@ -77,8 +79,8 @@ export interface StatusCache {
   until(i: number): number | null;
   priority(i: number): number;
   needsPerson(i: number): boolean;
-  /** the table seeds by index, when they were asked for */
-  seeds: readonly string[] | null;
+  /** the table seeds (JSON arrays), read as the table is made (when the seeds were asked for) */
+  seeds: RowTexts | null;
   /** new with every save: what a stamp of the accounts directory is tied to (see dir-stamp.ts) */
   token: string;
   /**
@@ -88,7 +90,7 @@ export interface StatusCache {
   carry(): Carry | null;
   /** the json texts, read as they are printed (when the texts were asked for) */
   texts: RowTexts | null;
-  /** gives back the file the texts are read from */
+  /** gives back the file the texts or seeds are read from */
   close(): void;
 }
 
@@ -104,21 +106,40 @@ function readBytes(fd: number, position: number, length: number, buf = Buffer.al
 }
 const readText = (fd: number, position: number, length: number) => readBytes(fd, position, length)?.toString('utf8') ?? null;
 
-/** The sections, from the file's first line of byte lengths: header, numbers, texts, seeds. */
-function sectionsOf(fd: number): { header: string; values: Float64Array; at: { text: [number, number]; seed: [number, number] } } | null {
+interface Sections {
+  header: string;
+  values: Float64Array;
+  at: { text: [number, number]; seed: [number, number] };
+  crc: { text: number; seed: number };
+}
+
+/** The first line: the four sections' byte lengths, then the CRCs (8 hex digits each, so that a save can fill them in last). */
+const FIRST_LINE = /^(\d+) (\d+) (\d+) (\d+) ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8})\n/;
+const hex = (crc: number) => crc.toString(16).padStart(8, '0');
+const firstLine = (lengths: readonly number[], crcs: readonly number[]) => Buffer.from(`${lengths.join(' ')} ${crcs.map(hex).join(' ')}\n`);
+
+/** The sections, from the file's first line: header and numbers read and checked, where texts and seeds are. */
+function sectionsOf(fd: number): Sections | null {
   const size = fstatSync(fd).size;
   const first = readText(fd, 0, Math.min(PREFIX_BYTES, size));
-  const m = first && /^(\d+) (\d+) (\d+) (\d+)\n/.exec(first);
+  const m = first && FIRST_LINE.exec(first);
   if (!m) return null;
   const [h, v, t, sd] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
   const start = m[0].length;
   // the sections cover the file exactly: anything added or cut shows here, even in the last entry
   if (start + h + v + t + sd !== size || v % 8 !== 0) return null;
-  const header = readText(fd, start, h);
+  const header = readBytes(fd, start, h);
   // read straight into the array (a Buffer from allocUnsafe may start at any offset of its pool: not for float64)
   const values = new Float64Array(v / 8);
-  if (header === null || readBytes(fd, start + h, v, Buffer.from(values.buffer)) === null) return null;
-  return { header, values, at: { text: [start + h + v, t], seed: [start + h + v + t, sd] } };
+  const numbers = Buffer.from(values.buffer);
+  if (header === null || readBytes(fd, start + h, v, numbers) === null) return null;
+  if (crc32(numbers, crc32(header)) !== parseInt(m[5]!, 16)) return null;
+  return {
+    header: header.toString('utf8'),
+    values,
+    at: { text: [start + h + v, t], seed: [start + h + v + t, sd] },
+    crc: { text: parseInt(m[6]!, 16), seed: parseInt(m[7]!, 16) },
+  };
 }
 
 /**
@@ -158,47 +179,31 @@ export function readStatusCache(store: AccountStore, key: string, want: CachePar
     const until = (i: number) => (Number.isNaN(v[i * WIDTH + 4]!) ? null : v[i * WIDTH + 4]!);
     const priority = (i: number) => v[i * WIDTH + 5]!;
     const needsPerson = (i: number) => v[i * WIDTH + 6] === 1;
-    const textsOf = (fd: number) => rowTexts(fd, sections.at.text[0], sections.at.text[1], ids, (i) => v[i * WIDTH + 7]!);
-    // a damaged half (cut short, or edited) is not used: each entry has its length, and starts with its id
-    const seedsOf = (fd: number): string[] | null => {
-      const [from, length] = sections.at.seed;
-      const text = readText(fd, from, length);
-      const list = text === null ? [] : ids.length ? text.split(SEED_SEP) : [];
-      if (list.length !== ids.length) return null;
-      const lengthAt = 8;
-      // (the id is looked for without building a prefix per row; an id that JSON would escape never matches)
-      const before = '["';
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        const entry = list[i]!;
-        const end = before.length + id.length;
-        if (Buffer.byteLength(entry) !== v[i * WIDTH + lengthAt] || !entry.startsWith(before) || !entry.startsWith(id, before.length) || entry.charCodeAt(end) !== 0x22 || entry.charCodeAt(end + 1) !== 0x2c) return null;
-      }
-      return list;
-    };
+    // a damaged half (cut short, or edited) is not used: each entry has its length, and the half its CRC
+    const textsOf = (fd: number) => rowTexts(fd, sections.at.text[0], sections.at.text[1], ids.length, (i) => v[i * WIDTH + 7]!, TEXT_SEP, sections.crc.text);
+    const seedsOf = (fd: number) => rowTexts(fd, sections.at.seed[0], sections.at.seed[1], ids.length, (i) => v[i * WIDTH + 8]!, SEED_SEP, sections.crc.seed);
     let texts: RowTexts | null = null;
-    let seeds: string[] | null = null;
+    let seeds: RowTexts | null = null;
     if (want === 'seed' ? !(seeds = seedsOf(fd)) : !(texts = textsOf(fd))) return null;
-    // the same file still (its header unchanged), read again: holding it all until a save would cost memory
     // the same file still (its header unchanged), opened again: holding it all until a save would cost memory
     const carry = (): Carry | null =>
       read(
         (again) => {
           if (sectionsOf(again)?.header !== sections.header) return null;
           const allTexts = textsOf(again);
-          const allSeeds = allTexts && rowTexts(again, sections.at.seed[0], sections.at.seed[1], ids, (i) => v[i * WIDTH + 8]!, SEED_FORM);
+          const allSeeds = allTexts && seedsOf(again);
           return allSeeds ? { texts: allTexts!, seeds: allSeeds, close: () => closeSync(again) } : null;
         },
         () => true,
       );
-    // the texts are read from this file as they are printed: it stays open until then
-    let open = texts !== null;
+    // the half it prints is read from this file as it is printed: it stays open until then
+    let open = true;
     const close = () => {
       if (open) closeSync(fd);
       open = false;
     };
     return { ids, indexOf, values: v, until, priority, needsPerson, seeds, token: h.token, carry, texts, close };
-  }, (cache) => cache.texts !== null);
+  }, () => true);
 }
 
 /** status's order: the planner's (priority, then id). */
@@ -220,8 +225,10 @@ export function saveStatusCache(store: AccountStore, key: string, cache: StatusC
   const byId = new Map(fresh.map((r) => [r.id, r]));
   const n = items.length;
   const values = new Float64Array(n * WIDTH);
-  let textLength = n ? (n - 1) * TEXT_FORM.sep.length : 0;
-  let seedLength = n ? (n - 1) * SEED_FORM.sep.length : 0;
+  const textSep = Buffer.from(TEXT_SEP);
+  const seedSep = Buffer.from(SEED_SEP);
+  let textLength = n ? (n - 1) * textSep.length : 0;
+  let seedLength = n ? (n - 1) * seedSep.length : 0;
   items.forEach((it, j) => {
     if (it.old >= 0) values.set(cache!.values.subarray(it.old * WIDTH, (it.old + 1) * WIDTH), j * WIDTH);
     else {
@@ -236,12 +243,17 @@ export function saveStatusCache(store: AccountStore, key: string, cache: StatusC
   const numbers = Buffer.from(values.buffer);
   try {
     writeCacheWith(store.home, NAME, (fd) => {
+      const lengths = [header.length, numbers.length, textLength, seedLength];
       const out = new PieceWriter(fd);
-      out.put(Buffer.from(`${header.length} ${numbers.length} ${textLength} ${seedLength}\n`));
+      // the CRCs are filled in when the sections are written (the line keeps its length)
+      out.put(firstLine(lengths, [0, 0, 0]));
+      out.sum = 0;
       out.put(header);
       out.put(numbers);
+      const crcs = [out.sum];
       // a run of rows that were neighbours in the old file is one copy, the separators between them with it
       const section = (half: 'text' | 'seed', old: RowTexts | undefined, sep: Buffer) => {
+        out.sum = 0;
         for (let j = 0; j < n; ) {
           if (j > 0) out.put(sep);
           const it = items[j]!;
@@ -255,10 +267,13 @@ export function saveStatusCache(store: AccountStore, key: string, cache: StatusC
           old!.copy(it.old, items[k]!.old, out.put);
           j = k + 1;
         }
+        crcs.push(out.sum);
       };
-      section('text', from?.texts, TEXT_FORM.sep);
-      section('seed', from?.seeds, SEED_FORM.sep);
+      section('text', from?.texts, textSep);
+      section('seed', from?.seeds, seedSep);
       out.flush();
+      const line = firstLine(lengths, crcs);
+      for (let off = 0; off < line.length; ) off += writeSync(fd, line, off, line.length - off, off);
     });
   } finally {
     from?.close();
@@ -266,13 +281,18 @@ export function saveStatusCache(store: AccountStore, key: string, cache: StatusC
   return { token, rows: n };
 }
 
-/** Writes to a file through one 64 KB buffer: a piece is copied into it, or written at once when larger. */
+/**
+ * Writes to a file through one 64 KB buffer: a piece is copied into it, or written at once when larger. `sum` is
+ * the CRC-32 of what was put since it was last set to 0.
+ */
 class PieceWriter {
   private buf = Buffer.allocUnsafe(1 << 16);
   private used = 0;
+  sum = 0;
   constructor(private readonly fd: number) {}
 
   put = (bytes: Buffer): void => {
+    this.sum = crc32(bytes, this.sum);
     if (this.used + bytes.length > this.buf.length) {
       this.flush();
       if (bytes.length > this.buf.length) return writeAll(this.fd, bytes);

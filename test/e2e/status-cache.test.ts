@@ -176,7 +176,8 @@ describe('status: the row cache never disagrees with a full read', () => {
     // the table and --json each read their own half of the file (the seeds, the texts): damage to either
     for (const format of [['--json'], ['--all']]) {
       const full = await status(...format);
-      const good = readFileSync(cacheFile(), 'utf8');
+      // as bytes (latin1 keeps each as it is): the numbers' float64s are not UTF-8
+      const good = readFileSync(cacheFile(), 'latin1');
       const cut = good.indexOf('\n') + 40;
       const damaged = ['', 'not json\n', '{"key":"x"}\n', '9 9 9\n{}', good.slice(0, cut), good.slice(0, -1), good.slice(0, good.indexOf('"id": "g"') + 3)];
       damaged.push(good.replace('"id": "g"', '"id": "x"'), good.replace('["g",', '["x",'), good.replace('["g",', '["g" ,'), good.replace('"provider": "grok"', '"provider": "grok", "x": 1'), good.replace('["g","grok"', '["g","grok","x"'));
@@ -184,8 +185,16 @@ describe('status: the row cache never disagrees with a full read', () => {
       const longer = good.replace('"provider": "codex"', '"provider":  "codex"');
       const last = longer.lastIndexOf('"direct"'); // in the last seed
       damaged.push(`${longer.slice(0, last)}"direc"${longer.slice(last + 8)}`);
+      // a byte changed, each entry still its length and still JSON that starts with its id: only the CRC shows it
+      damaged.push(good.replace('"provider": "grok"', '"provider": "grol"'), good.replace('["g","grok"', '["g","grol"'));
+      // the numbers: the first row's priority (the sixth float64) made 1, which would print it last
+      const [lengths] = good.split('\n', 1);
+      const at = lengths!.length + 1 + Number(lengths!.split(' ')[0]) + 5 * 8;
+      const one = Buffer.alloc(8);
+      one.writeDoubleLE(1);
+      damaged.push(good.slice(0, at) + one.toString('latin1') + good.slice(at + 8));
       for (const junk of damaged) {
-        writeFileSync(cacheFile(), junk);
+        writeFileSync(cacheFile(), junk, 'latin1');
         expect(await status(...format), `${format}: ${JSON.stringify(junk.slice(-60))}`).toEqual(full);
       }
     }
