@@ -2,14 +2,15 @@ import { readSync } from 'node:fs';
 import { crc32 } from '../util/crc32.js';
 
 /**
- * The json half of the status cache, read from the file as bytes, never whole. At 10,000 rows it is 7 MB: made
- * into one string (and its Buffer before that) it is 14 MB of memory touched for the first time, which costs a
- * fresh process about as much as everything else `status --json` does. Here a run reads the stretch it prints
- * next into one reused buffer.
+ * The halves of the status cache (the json texts, the table seeds), read from the file as bytes, never whole. At
+ * 10,000 rows the texts are 7 MB: made into one string (and its Buffer before that) they are 14 MB of memory
+ * touched for the first time, which costs a fresh process about as much as everything else `status --json` does.
+ * Here a run reads the stretch it prints next into one reused buffer.
  *
  * Each row's text is as it stands inside the printed array: `JSON.stringify(row, null, 2)` indented two more
  * spaces. They follow one another in the cache's order joined by what joins them in the array (TEXT_SEP), so a
- * run of rows that are neighbours in both is one read and one string, separators included.
+ * run of rows that are neighbours in both is one read and one string, separators included. The seeds likewise,
+ * joined by SEED_SEP.
  */
 export const TEXT_SEP = ',\n  ';
 const READ_AHEAD = 1 << 16;
