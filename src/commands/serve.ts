@@ -33,6 +33,8 @@ function readKeys(file: string): string[] {
 }
 
 export async function serve(g: GlobalOptions, o: ServeCliOptions): Promise<number> {
+  // a proxy parses responses for hours: let V8 optimize undici's parser (see dispatcher.ts)
+  (await import('../net/dispatcher.js')).parseForLongRun();
   const ctx = await openContext(g, { existing: true, buffered: true });
   const { cfg, log, store } = ctx;
   const host = o.host ?? cfg.serve.host;
