@@ -4,14 +4,16 @@ import { createLogger } from './log.js';
 import { resolveHome } from './store/home.js';
 import { AccountDir } from './store/account-dir.js';
 import { parseNow } from './util/time.js';
+import type { PlanState } from './store/plan-cache.js';
 
-type IdleFlag = { refresherIdleChecked?: boolean };
+type IdleFlag = { refresherIdleChecked?: boolean; refresherPlanState?: PlanState };
 
 /**
  * The cron hot path, as a bundle of its own: `refresher tick` with plain options, answered from the plan
  * cache when nothing is due, without loading the command-line parser or the rest of the program. Anything
  * else returns false and bin/refresher runs the full CLI, which reports errors its usual way. When the cache
- * was read and something is due, `globalThis.refresherIdleChecked` tells the full tick not to check again.
+ * was read and something is due, `globalThis.refresherIdleChecked` tells the full tick not to check again, and
+ * `refresherPlanState` hands it what the cache still vouches for (see PlanState).
  */
 export function tryFastTick(argv: string[]): boolean {
   const o: { home?: string; config?: string; now?: string; json?: boolean; dryRun?: boolean; quiet?: boolean } = {};
@@ -35,8 +37,10 @@ export function tryFastTick(argv: string[]): boolean {
     // a config that is not cached (or has a problem) is for the full CLI to load and report
     const cfg = cachedConfig(home, o.config);
     if (!cfg) return false;
-    if (answerIdleTick(new AccountDir(home), cfg, now, log, o)) return true;
+    const answer = answerIdleTick(new AccountDir(home), cfg, now, log, o);
+    if (answer === true) return true;
     (globalThis as IdleFlag).refresherIdleChecked = true;
+    (globalThis as IdleFlag).refresherPlanState = answer ?? undefined;
     return false;
   } catch {
     return false;

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { stderrIsTTY, type Logger } from '../log.js';
-import { idleFromCache, saveLastTick, warningsDue } from '../store/plan-cache.js';
+import { idleOf, planState, saveLastTick, warningsDue, type PlanState } from '../store/plan-cache.js';
 import type { AccountDir } from '../store/account-dir.js';
 import { printJson } from './context.js';
 
@@ -14,11 +14,13 @@ export function idleLog(log: Logger): (msg: string) => void {
 
 /**
  * The common cron case: nothing changed and nothing is due yet. Answers the tick from the plan cache without
- * reading any account, exactly as a full run would; returns false when the cache cannot prove it.
+ * reading any account, exactly as a full run would: true. Otherwise what the cache still vouches for, when it
+ * vouches for all but a few files that a tick may read alone (never for a dry run, which reads them all), or null.
  */
-export function answerIdleTick(store: AccountDir, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): boolean {
-  const idle = idleFromCache(store, cfg.fingerprint, now, !o.dryRun);
-  if (!idle) return false;
+export function answerIdleTick(store: AccountDir, cfg: Config, now: number, log: Logger, o: { json?: boolean; dryRun?: boolean }): true | PlanState | null {
+  const state = planState(store, cfg.fingerprint, now, !o.dryRun, !o.dryRun);
+  const idle = state && idleOf(state);
+  if (!idle) return state;
   for (const w of o.dryRun ? idle.warnings : warningsDue(store, idle.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   const notDue = idle.accounts - idle.skipped.length;
   if (o.dryRun) log.info(`[tick] dry run: 0 actions due, ${idle.skipped.length} skipped, ${notDue} not due`);

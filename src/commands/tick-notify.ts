@@ -77,9 +77,20 @@ export async function tellConfigProblem(g: GlobalOptions, cfg: Config, message: 
 }
 
 /** The notifications of a full tick: every account's attention after the run, and the run's own problems. */
-export async function tellPeople(store: AccountStore, cfg: Config, log: Logger, accounts: Account[], after: Attention[], problems: RunProblem[], now: number, holders: ReadonlyMap<string, Holder>) {
+export async function tellPeople(
+  store: AccountStore,
+  cfg: Config,
+  log: Logger,
+  accounts: Account[],
+  after: Attention[],
+  problems: RunProblem[],
+  now: number,
+  holders: ReadonlyMap<string, Holder>,
+  /** the providers of accounts in `after` that this run did not read (a partial tick's quiet ones) */
+  otherProviders?: ReadonlyMap<string, Account['provider']>,
+) {
   const { notifyRun } = await import('../notify/run.js');
-  const providers = new Map(accounts.map((a) => [a.id, a.provider]));
+  const providers = new Map([...(otherProviders ?? []), ...accounts.map((a) => [a.id, a.provider] as const)]);
   const list = after.map((a) => ({ ...a, provider: providers.get(a.account)! }));
   // An account read again: its attention now; one whose file no longer reads is left out (neither told again nor
   // "fine again": the broken file is a run problem of its own).

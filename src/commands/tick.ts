@@ -1,14 +1,56 @@
 import { EXIT_FAILED, EXIT_OK, usageError } from '../errors.js';
 import { attentionList, attentionStartsAt, type Attention } from '../core/attention.js';
-import { planTick } from '../core/planner.js';
+import { planAccount, planTick } from '../core/planner.js';
 import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
-import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder, warningsDue } from '../store/plan-cache.js';
+import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder, warningsDue, type PlanState } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
-import { describeProblem, problemsExitCode, type AccountStore } from '../store/store.js';
+import { loadLoud, mergeAttention, mergeSkipped, partialTick, quietProviders, type PartialTick } from './tick-partial.js';
+import type { Fingerprint } from '../store/cache.js';
+import type { Config } from '../config/types.js';
+import type { Account, Plan } from '../model/types.js';
+import { describeProblem, problemsExitCode, type AccountStore, type LoadResult } from '../store/store.js';
 import { ConfigError } from '../config/load.js';
 import { rereadWorked, runProblems, tellConfigProblem, tellPeople } from './tick-notify.js';
 import { clockFrom, lookOnly, openContext, printJson, type GlobalOptions } from './context.js';
+
+/**
+ * The plan cache as this run leaves the files: the accounts it did not work on as it read them (or as the cache
+ * vouched for them), and the ones it worked on as read again once it was done with each, planned again. One it
+ * worked on without that read is left out: the next tick reads it (a file the plan does not know is read).
+ */
+function savePlan(
+  store: AccountStore,
+  cfg: Config,
+  now: number,
+  r: { partial: PartialTick | null; plan: Plan; loaded: LoadResult; afterAccounts: Account[]; worked: ReadonlyMap<string, WorkItem>; report: RunReport | null; remindAt: number | null; attention: Attention[] },
+): void {
+  const entries: Record<string, { fp: Fingerprint; due: number | null }> = {};
+  const readAt = new Map(r.loaded.accounts.map((l) => [l.account.id, l.fingerprint]));
+  const planOf = new Map(r.plan.accounts.map((p) => [p.id, p]));
+  const skipped: PlanState['skipped'] = [...(r.partial?.quietSkipped ?? [])];
+  const provider = new Map<string, string>(r.partial ? quietProviders(r.partial) : []);
+  for (const a of r.afterAccounts) {
+    const worked = r.worked.has(a.id);
+    const fp = worked ? r.report?.afterPrint?.get(a.id) : readAt.get(a.id);
+    if (!fp) continue;
+    const p = worked ? planAccount(a, cfg, now) : planOf.get(a.id)!;
+    entries[a.id] = { fp, due: cachedDue(p.dueAt) };
+    if (p.skip) skipped.push({ account: a.id, reason: p.skip, priority: a.priority });
+    provider.set(a.id, a.provider);
+  }
+  // plan order, as planTick gives it
+  skipped.sort((a, b) => a.priority - b.priority || (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  savePlanCache(store, cfg.fingerprint, {
+    entries,
+    skipped: skipped.map(({ account, reason }) => ({ account, reason })),
+    skippedPriority: skipped.map((s) => s.priority),
+    remindAt: r.remindAt,
+    attention: r.attention,
+    // an account not read after its work has no entry: the next tick reads it, so its provider is not needed
+    attentionProvider: r.attention.map((a) => provider.get(a.account) ?? r.afterAccounts.find((x) => x.id === a.account)?.provider ?? ''),
+  }, r.partial?.state.quietRows());
+}
 
 export interface TickOptions {
   json?: boolean;
@@ -46,23 +88,33 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const clock = clockFrom(o.now);
   const now = clock();
   const only = o.account?.length ? new Set(o.account) : undefined;
-  const scan = store.scan();
+  // bin/refresher's fast path may already have asked the cache (and found something due): do not stat every file
+  // twice. It hands over what the cache still vouches for.
+  const handed = globalThis as { refresherIdleChecked?: boolean; refresherPlanState?: PlanState };
+  let state: PlanState | null = handed.refresherIdleChecked === true ? (handed.refresherPlanState ?? null) : null;
+  if (!only && handed.refresherIdleChecked !== true) {
+    const answer = answerIdleTick(store, cfg, now, log, o);
+    if (answer === true) return EXIT_OK;
+    state = answer;
+  }
+  // A few accounts due in a pool the cache vouches for: only those are read (see tick-partial.ts).
+  const partial = !only && !o.dryRun ? partialTick(state) : null;
+  const scan = partial ? null : store.scan();
   if (only) {
-    const known = new Set(scan.ids);
+    const known = new Set(scan!.ids);
     const missing = [...only].filter((id) => !known.has(id));
     if (missing.length) throw usageError(`no account ${missing.map((m) => `"${m}"`).join(', ')} in ${store.dir}; run \`refresher status\` to list accounts`);
   }
-  // bin/refresher's fast path may already have asked the cache (and found something due): do not stat every file twice.
-  const idleChecked = (globalThis as { refresherIdleChecked?: boolean }).refresherIdleChecked === true;
-  if (!only && !idleChecked && answerIdleTick(store, cfg, now, log, o)) return EXIT_OK;
-  const loaded = store.loadAll(only, scan);
+  if (partial) log.debug(`[tick] the plan cache vouches for ${partial.state.quiet} accounts: reading ${partial.state.loud.length}`);
+  const loaded = partial ? loadLoud(store, partial) : store.loadAll(only, scan!);
   for (const w of o.dryRun ? loaded.warnings : warningsDue(store, loaded.warnings, now, cfg.remindEveryMs)) log.warn(`${w} (or: refresher doctor --fix; said once per remind_every)`);
   for (const p of loaded.problems) log.error(`${describeProblem(p)} (this account is skipped; the others go on)`);
   const accounts = loaded.accounts.map((l) => l.account);
   const plan = planTick(accounts, cfg, now);
   // lock.ts reads /proc when it loads: only on the paths that look at locks, never an idle tick
   const holders = (await import('../store/lock.js')).liveHolders(store.lockDir);
-  const attention = attentionList(accounts, cfg, now, holders);
+  const fresh = attentionList(accounts, cfg, now, holders);
+  const attention = partial ? mergeAttention(partial, fresh) : fresh;
   const errors = loaded.problems.map((p) => ({ account: p.id, file: p.file, error: describeProblem(p) }));
 
   if (o.dryRun) {
@@ -82,7 +134,7 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
   const items = new Map<string, WorkItem>();
   for (const p of plan.accounts) if (p.actions.length) items.set(p.id, { id: p.id, actions: p.actions });
   for (const a of accounts) {
-    const leftovers = scan.leftovers.get(a.id);
+    const leftovers = scan?.leftovers.get(a.id);
     if (!leftovers && !a.recovery) continue;
     items.set(a.id, { id: a.id, actions: items.get(a.id)?.actions ?? [], leftovers, recovery: a.recovery, repair: true });
   }
@@ -93,17 +145,20 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
     report = await new Runner({ store, cfg, log, now: clock, readAfter: !only }).run([...items.values()], accounts);
   }
   const actions: ActionReport[] = report?.actions ?? [];
-  const skipped = [...plan.skipped, ...(report?.skipped ?? [])];
+  const planSkipped = partial ? mergeSkipped(partial, plan.skipped, accounts) : plan.skipped;
+  const skipped = [...planSkipped, ...(report?.skipped ?? [])];
   const undone = report?.leftUndone ?? [];
   let remindAt: number | null = null;
   let notifyFailed = false;
   // After the run, so that a failure this run caused is counted: the accounts it worked on are read again.
-  const after = !only && items.size ? attentionList(rereadWorked(store, accounts, items, { keepOld: true, readAfter: report?.after }), cfg, now, holders) : attention;
+  const afterAccounts = !only && items.size ? rereadWorked(store, accounts, items, { keepOld: true, readAfter: report?.after }) : accounts;
+  const rechecked = afterAccounts !== accounts ? attentionList(afterAccounts, cfg, now, holders) : null;
+  const after = rechecked ? (partial ? mergeAttention(partial, rechecked) : rechecked) : attention;
   if (!only) {
     remindAt = remind(store, log, after, now, cfg.remindEveryMs);
     if (cfg.notify.length) {
       try {
-        const n = await tellPeople(store, cfg, log, accounts, after, runProblems(cfg, undone, loaded.problems, report?.lockErrors, store.lockDir), now, holders);
+        const n = await tellPeople(store, cfg, log, accounts, after, runProblems(cfg, undone, loaded.problems, report?.lockErrors, store.lockDir), now, holders, partial ? quietProviders(partial) : undefined);
         notifyFailed = n.failures.length > 0;
         // messages still waiting must bring the next tick to the full path; an open reminder too, when it falls due
         if (n.pending || n.busy) remindAt = now;
@@ -116,23 +171,22 @@ export async function tick(g: GlobalOptions, o: TickOptions): Promise<number> {
       }
     }
     // An account that will need a person later (a setup token nearing its end) must reach the full path then.
-    for (const a of accounts) {
+    for (const a of [...accounts, ...(afterAccounts !== accounts ? afterAccounts : [])]) {
       const starts = attentionStartsAt(a);
       if (starts !== null && starts > now) remindAt = Math.min(remindAt ?? Infinity, starts);
     }
-    if (!errors.length && accounts.length && !items.size) {
-      const fps = new Map(loaded.accounts.map((l) => [l.account.id, l.fingerprint!]));
-      const entries = Object.fromEntries(plan.accounts.map((p) => [p.id, { fp: fps.get(p.id)!, due: cachedDue(p.dueAt) }]));
-      savePlanCache(store, cfg.fingerprint, { entries, skipped: plan.skipped, remindAt, attention });
-    }
+    // the quiet accounts' part of it is in the cache's time (no later than theirs alone: the full path comes sooner, never later)
+    if (partial && partial.state.remindAt !== null) remindAt = Math.min(remindAt ?? Infinity, partial.state.remindAt);
+    if (!errors.length && accounts.length + (partial?.state.quiet ?? 0) && !report?.signal) savePlan(store, cfg, now, { partial, plan, loaded, afterAccounts, worked: items, report, remindAt, attention: after });
   }
   const failedIds = new Set(actions.filter((a) => !a.ok).map((a) => a.account));
   const okIds = new Set(actions.filter((a) => a.ok && !failedIds.has(a.account)).map((a) => a.account));
-  const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length;
+  // the quiet accounts are not due, and those of them in the skip list are skipped
+  const idle = plan.accounts.filter((p) => !p.skip && !p.actions.length).length + (partial ? partial.state.quiet - partial.quietSkipped.length : 0);
   if (undone.length) log.warn(`[tick] left undone, for the next run: ${undone.join(', ')}`);
   (actions.length || errors.length || report?.repaired.length ? log.info : idleLog(log))(
     `[tick] ${okIds.size} account${okIds.size === 1 ? '' : 's'} refreshed, ${failedIds.size + errors.length} failed, ${idle} not due` +
-      (plan.skipped.length ? `, ${plan.skipped.length} skipped` : '') +
+      (planSkipped.length ? `, ${planSkipped.length} skipped` : '') +
       (undone.length ? `, ${undone.length} left undone` : ''),
   );
   if (o.json) printJson({ now, dryRun: false, actions, skipped, errors, attention: after, repaired: report?.repaired ?? [], leftUndone: undone });

@@ -9,6 +9,7 @@ import { adapters } from '../providers/index.js';
 import type { Outcome } from '../providers/types.js';
 import { poolCacheOf } from '../store/pool-cache.js';
 import type { Release } from '../store/lock.js';
+import type { Fingerprint } from '../store/cache.js';
 import { AccountFileError, describeProblem, StaleWriteError, type AccountStore, type LoadedAccount } from '../store/store.js';
 import { adoptFromSource, keepRotated, rescueFromSource, writeBack } from './linked.js';
 import { planAccount } from './planner.js';
@@ -42,6 +43,8 @@ export interface RunReport {
    * reads). Read there, while other accounts wait on the network, rather than all of them after the run.
    */
   after?: Map<string, Account | null>;
+  /** the fingerprint of each file in `after` as it was read there (for the plan cache) */
+  afterPrint?: Map<string, Fingerprint>;
 }
 
 export interface WorkItem {
@@ -317,6 +320,7 @@ export class Runner {
       /* counted as not reading */
     }
     (this.report.after ??= new Map()).set(id, r && 'account' in r ? r.account : null);
+    if (r && 'account' in r && r.fingerprint) (this.report.afterPrint ??= new Map()).set(id, r.fingerprint);
   }
 
   /** Leftovers of killed writes and tokens waiting in recovery/; returns the recovery file still pending. */

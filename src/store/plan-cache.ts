@@ -34,13 +34,44 @@ interface PlanCacheFile {
   bin: string;
   /** the dry-run/tick skip list in plan order */
   skipped: { account: string; reason: string }[];
+  /** each skipped account's priority, for a tick that merges the list with accounts it read (see PlanState) */
+  skippedPriority?: number[];
   /** when the next "needs a person" reminder is due; null = nobody needs one */
   remindAt: number | null;
   /** who needs a person, for --json (a function of the files, like the due times) */
   attention: { account: string; reason: string; fix: string }[];
+  /** each of those accounts' provider, for the notifications of a tick that read only some accounts */
+  attentionProvider?: string[];
 }
 
 type PlanCache = Omit<PlanCacheFile, 'files' | 'bin'> & { entries: Record<string, Entry> };
+
+/**
+ * What the cache vouches for when some files are due or changed: every other file of the plan is unchanged and
+ * not due, so a tick reads only `loud` (see tick-partial.ts). Null when it vouches for nothing (another config
+ * or version, a reminder due, a file of the plan gone, leftovers, tokens in recovery, or too many to read).
+ */
+export interface PlanState {
+  /** the plan's files that are still there, unchanged and not due at `now` */
+  quiet: number;
+  /** the ids to read, in id order: the plan's files that changed or are due, and files the plan does not know */
+  loud: string[];
+  /** the directories' warnings, then each quiet file's mode warning with its id (merged in id order with the read ones) */
+  dirWarnings: string[];
+  quietWarnings: { id: string; text: string }[];
+  /** as saved: the skip list (with priorities) and who needs a person (with providers), of every file */
+  skipped: { account: string; reason: string; priority: number }[];
+  attention: { account: string; reason: string; fix: string; provider: string }[];
+  remindAt: number | null;
+  /** the quiet files' names and numbers as plan.json and plan.bin hold them, for a save after a tick that read only the loud ones */
+  quietRows(): CarriedRows;
+}
+
+/** Rows of a plan carried into the next one as they were: names (`<id>.json`, one per line) and five numbers each. */
+export interface CarriedRows {
+  files: string;
+  values: Float64Array;
+}
 const BIN = 'plan.bin';
 const TOKEN_BYTES = 8;
 
@@ -64,6 +95,23 @@ const DIR_STAMP = 'plan-dir.json';
  * the directory's stamp (see DIR_STAMP) when it had to list it.
  */
 export function idleFromCache(store: AccountDir, configFingerprint: string, now: number, remember = false): IdleResult | null {
+  const state = planState(store, configFingerprint, now, remember, false);
+  return state && idleOf(state);
+}
+
+/** The idle answer of a state with nothing to read. */
+export function idleOf(state: PlanState): IdleResult | null {
+  if (state.loud.length) return null;
+  const warnings = [...state.dirWarnings, ...state.quietWarnings.map((w) => w.text)];
+  return { accounts: state.quiet, skipped: state.skipped.map(({ account, reason }) => ({ account, reason })), warnings, attention: state.attention.map(({ provider: _, ...a }) => a) };
+}
+
+/**
+ * What the cache vouches for at `now` (see PlanState). `partial`: a tick may read the files it cannot vouch for,
+ * up to a quarter of them (past that, reading them all costs little more); else only an idle answer will do, and
+ * the first such file ends the walk.
+ */
+export function planState(store: AccountDir, configFingerprint: string, now: number, remember: boolean, partial: boolean): PlanState | null {
   const cache = readCache<PlanCacheFile>(store.home, NAME);
   if (!cache || cache.key !== keyOf(configFingerprint) || typeof cache.files !== 'string') return null;
   if (cache.remindAt !== null && !(cache.remindAt > now)) return null;
@@ -71,6 +119,7 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
   if (!values) return null;
   const files = cache.files;
   const count = values.length / 5;
+  const maxLoud = partial ? Math.max(64, count >> 2) : 0;
   // stat'ed before it is listed: a change after this makes the stamp differ next time
   const dir = quickStat(store.dir);
   if (!dir) return null;
@@ -84,16 +133,23 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
       return null;
     }
   }
-  const warnings = store.dirWarnings();
-  const accounts = inDir(store.dir, (prefix) => {
+  const dirWarnings = store.dirWarnings();
+  const quietWarnings: { id: string; text: string }[] = [];
+  const loud: string[] = [];
+  /** the plan's files found changed or due (the others in `loud` are new) */
+  let loudKnown = 0;
+  const quiet = inDir(store.dir, (prefix) => {
     let n = 0;
+    /** false: the walk is over (more to read than maxLoud) */
     const check = (name: string, k: number): boolean => {
       const due = values[k + 4]!;
-      if (!Number.isNaN(due) && !(due > now)) return false;
-      const mode = modeIfUnchanged(prefix === '' ? name : prefix + name, values, k);
-      if (mode < 0) return false;
+      const mode = !Number.isNaN(due) && !(due > now) ? -1 : modeIfUnchanged(prefix === '' ? name : prefix + name, values, k);
+      if (mode < 0) {
+        loudKnown++;
+        return loud.push(name.slice(0, -5)) <= maxLoud;
+      }
       // the warning's text (the file's whole path) only for a file that has one
-      if (mode & 0o077) warnings.push(modeWarning(store.fileOf(name.slice(0, -5)), mode, 0o600)!);
+      if (mode & 0o077) quietWarnings.push({ id: name.slice(0, -5), text: modeWarning(store.fileOf(name.slice(0, -5)), mode, 0o600)! });
       n++;
       return true;
     };
@@ -118,14 +174,62 @@ export function idleFromCache(store: AccountDir, configFingerprint: string, now:
         continue;
       }
       const k = at.get(name);
-      if (k === undefined || !check(name, k)) return -1;
+      if (k === undefined) {
+        // a file the plan does not know: read it (a name that is no account id is the read's problem to report)
+        if (loud.push(name.slice(0, -5)) > maxLoud) return -1;
+      } else if (!check(name, k)) return -1;
     }
     return n;
   });
-  if (accounts !== count || store.pendingRecovery().size > 0) return null;
+  // every file of the plan is still there (one gone: the full tick says so, and saves a plan without it)
+  if (quiet < 0 || quiet + loudKnown !== count || store.pendingRecovery().size > 0) return null;
   // The listing was the plan's files exactly: remember the directory, unless it changed too recently to tell.
-  if (listed && remember && settled(dir, statedAt)) rememberStamp(store.home, DIR_STAMP, cache.bin, dir);
-  return { accounts, skipped: cache.skipped, warnings, attention: cache.attention ?? [] };
+  if (listed && remember && loud.length === loudKnown && settled(dir, statedAt)) rememberStamp(store.home, DIR_STAMP, cache.bin, dir);
+  loud.sort();
+  // in id order, as a full load gives them (the plan's files are in plan order, a listing in the directory's)
+  quietWarnings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const skippedPriority = cache.skippedPriority;
+  const attentionProvider = cache.attentionProvider;
+  return {
+    quiet,
+    loud,
+    dirWarnings,
+    quietWarnings,
+    // a plan saved before these lists carried priorities and providers vouches only for an idle answer
+    skipped: cache.skipped.map((x, i) => ({ ...x, priority: skippedPriority?.[i] ?? NaN })),
+    attention: (cache.attention ?? []).map((x, i) => ({ ...x, provider: attentionProvider?.[i] ?? '' })),
+    remindAt: cache.remindAt,
+    quietRows() {
+      // in runs between the loud ones (a few among 10,000): no object per row
+      const loudSet = new Set(loud);
+      const names: string[] = [];
+      const rows = new Float64Array((count - loudKnown) * 5);
+      let kept = 0;
+      let runFrom = 0;
+      let runRow = 0;
+      const endRun = (at: number, row: number) => {
+        if (row > runRow) {
+          names.push(files.slice(runFrom, at - 1));
+          rows.set(values.subarray(runRow * 5, row * 5), kept * 5);
+          kept += row - runRow;
+        }
+      };
+      if (files !== '') {
+        for (let at = 0, i = 0; i < count; i++) {
+          const end = files.indexOf('\n', at);
+          const next = end < 0 ? files.length + 1 : end + 1;
+          if (loudSet.has(files.slice(at, next - 1 - 5))) {
+            endRun(at, i);
+            runFrom = next;
+            runRow = i + 1;
+          }
+          at = next;
+        }
+        endRun(files.length + 1, count);
+      }
+      return { files: names.join('\n'), values: rows };
+    },
+  };
 }
 
 /**
@@ -145,18 +249,22 @@ function readValues(home: string, bin: string): Float64Array | null {
   }
 }
 
-export function savePlanCache(store: AccountDir, configFingerprint: string, doc: Omit<PlanCache, 'key'>): void {
+/** `carried`: rows of the last plan kept as they were (a partial tick's quiet files), before `entries`. */
+export function savePlanCache(store: AccountDir, configFingerprint: string, doc: Omit<PlanCache, 'key'>, carried?: CarriedRows): void {
   const { entries, ...rest } = doc;
   const ids = Object.keys(entries);
-  const values = new Float64Array(ids.length * 5);
+  const from = carried ? carried.values.length : 0;
+  const values = new Float64Array(from + ids.length * 5);
+  if (carried) values.set(carried.values);
   ids.forEach((id, i) => {
     const e = entries[id]!;
-    values.set([...e.fp, e.due === null ? NaN : e.due], i * 5);
+    values.set([...e.fp, e.due === null ? NaN : e.due], from + i * 5);
   });
   const token = randomBytes(TOKEN_BYTES);
   // the numbers first, then the plan that names them: a plan.json never points at a plan.bin not yet written
   writeCache(store.home, BIN, Buffer.concat([token, Buffer.from(values.buffer)]));
-  const files = ids.map((id) => `${id}.json`).join('\n');
+  const fresh = ids.map((id) => `${id}.json`).join('\n');
+  const files = carried && carried.files !== '' ? (fresh ? `${carried.files}\n${fresh}` : carried.files) : fresh;
   writeCache(store.home, NAME, { key: keyOf(configFingerprint), files, bin: token.toString('hex'), ...rest } satisfies PlanCacheFile);
 }
 

@@ -1,0 +1,63 @@
+import type { Attention } from '../core/attention.js';
+import type { Account } from '../model/types.js';
+import type { PlanState } from '../store/plan-cache.js';
+import type { AccountStore, LoadResult } from '../store/store.js';
+
+/**
+ * A tick over a pool where a few accounts are due (at 10,000 accounts, most minutes): the plan cache vouches for
+ * every other file (unchanged since a full tick planned it, and not due), so only the few are read, planned and
+ * worked on, and what the tick says of the others (skipped, needing a person, not due) is what that full tick
+ * said of them. Everything here is the merge of the two, in the order a full tick gives.
+ */
+export interface PartialTick {
+  state: PlanState;
+  /** the ids read in this run */
+  loud: ReadonlySet<string>;
+  /** the cache's entries for the accounts it vouches for */
+  quietSkipped: PlanState['skipped'];
+  quietAttention: PlanState['attention'];
+}
+
+/** The state as a partial tick, or null when the cache was saved before it kept what a partial tick merges. */
+export function partialTick(state: PlanState | null | undefined): PartialTick | null {
+  if (!state || !state.loud.length) return null;
+  if (state.skipped.some((s) => Number.isNaN(s.priority)) || state.attention.some((a) => !a.provider)) return null;
+  const loud = new Set(state.loud);
+  return { state, loud, quietSkipped: state.skipped.filter((s) => !loud.has(s.account)), quietAttention: state.attention.filter((a) => !loud.has(a.account)) };
+}
+
+/** The loud accounts, read as a full load reads every one (their warnings and the quiet files' in id order). */
+export function loadLoud(store: AccountStore, p: PartialTick): LoadResult {
+  const result: LoadResult = { accounts: [], problems: [], warnings: [...p.state.dirWarnings] };
+  const quiet = p.state.quietWarnings;
+  let q = 0;
+  for (const id of p.state.loud) {
+    while (q < quiet.length && quiet[q]!.id < id) result.warnings.push(quiet[q++]!.text);
+    const r = store.read(id, result.warnings);
+    if ('account' in r) {
+      // the cache vouches only when nothing waits in recovery/
+      r.account.recovery = null;
+      result.accounts.push(r);
+    } else result.problems.push(r);
+  }
+  while (q < quiet.length) result.warnings.push(quiet[q++]!.text);
+  return result;
+}
+
+/** The skip list of every account in plan order (priority, then id), the read ones' from this run's plan. */
+export function mergeSkipped(p: PartialTick, fresh: readonly { account: string; reason: string }[], accounts: readonly Account[]): { account: string; reason: string }[] {
+  const priority = new Map(accounts.map((a) => [a.id, a.priority]));
+  const all = [...p.quietSkipped, ...fresh.map((s) => ({ ...s, priority: priority.get(s.account)! }))];
+  all.sort((a, b) => a.priority - b.priority || (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  return all.map(({ account, reason }) => ({ account, reason }));
+}
+
+/** Who needs a person, every account in id order (as attentionList gives them over a full load). */
+export function mergeAttention(p: PartialTick, fresh: readonly Attention[]): Attention[] {
+  // as saved: the whole Attention (its kind too), less the provider kept beside it
+  const all = [...p.quietAttention.map(({ provider: _, ...a }) => a as unknown as Attention), ...fresh];
+  return all.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+}
+
+/** The providers of the quiet accounts that need a person, for the notifications. */
+export const quietProviders = (p: PartialTick): Map<string, Account['provider']> => new Map(p.quietAttention.map((a) => [a.account, a.provider as Account['provider']]));
