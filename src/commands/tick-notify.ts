@@ -97,6 +97,14 @@ export async function tellPeople(
   const recheck = (changed: readonly string[]) => {
     const set = new Set(changed);
     const fresh = rereadWorked(store, accounts.filter((a) => set.has(a.id)), set, { keepOld: false });
+    // a partial tick's quiet accounts were not read in this run: read them now, as a full tick reads them again
+    const read = new Set(accounts.map((a) => a.id));
+    const recovery = otherProviders ? store.pendingRecovery() : null;
+    for (const id of changed) {
+      if (read.has(id) || !otherProviders?.has(id)) continue;
+      const r = store.read(id);
+      if ('account' in r) fresh.push({ ...r.account, recovery: recovery!.get(id) ?? null });
+    }
     const out = new Map<string, (Attention & { provider: Account['provider'] }) | null>(fresh.map((a) => [a.id, null]));
     for (const x of attentionList(fresh, cfg, now, holders)) out.set(x.account, { ...x, provider: providers.get(x.account)! });
     return out;

@@ -2,6 +2,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { World } from '../support/fixtures.js';
+import { Receiver } from '../support/receiver.js';
 
 /**
  * A tick that reads only the accounts the plan cache cannot vouch for (due, changed or new) must say and do what a
@@ -108,6 +109,43 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
     expect(r.actions).toEqual([]);
     expect((await answer(a)).partial).toBeNull();
     expect((await a.run(['tick'], debug)).stderr).not.toContain('reading');
+  });
+
+  it('notifications: a read account that needs a person, and one fine again, told as a full tick tells them; a quiet one not again, unless what was told is forgotten', async () => {
+    const rx = await new Receiver().start();
+    try {
+      for (const [w, path] of [[a, '/a'], [b, '/b']] as const) {
+        w.home.writeConfig(w.sim.configYaml(`request_delay_ms: 0\nnotify:\n  - webhook: ${rx.url}${path}\n    format: json\n`));
+        w.grok('g-quiet');
+        w.anthropic('x-expired', { fields: { status: 'expired' } });
+        w.anthropic('y-expired', { fields: { status: 'expired' } });
+        w.anthropic('f-expire');
+        await answer(w);
+        w.anthropic('y-expired'); // logged in again
+        writeFileSync(w.home.file('f-expire'), JSON.stringify({ ...w.home.read('f-expire'), status: 'expired' }, null, 2));
+      }
+      const told = (path: string) => rx.to(path).map((g) => JSON.parse(g.body)).map((m) => `${m.kind} ${m.account} ${m.provider}`);
+      expect(told('/a')).toEqual(['needs-person x-expired anthropic', 'needs-person y-expired anthropic']);
+      rmSync(join(b.home.dir, 'cache', 'plan.json'));
+      const [partial, full] = [await answer(a), await answer(b)];
+      expect(partial.partial).toEqual([2, 2]);
+      expect({ ...partial, partial: null }).toEqual(full);
+      expect(told('/a')).toEqual(told('/b'));
+      expect(told('/a').slice(2).sort()).toEqual(['needs-person f-expire anthropic', 'recovered y-expired anthropic']);
+      // what has been told forgotten (state.json removed): a quiet account is told again, its provider from the cache
+      for (const w of [a, b]) {
+        rmSync(join(w.home.dir, 'notify', 'state.json'));
+        writeFileSync(w.home.file('g-quiet'), JSON.stringify({ ...w.home.read('g-quiet'), label: 'edited' }, null, 2));
+      }
+      rmSync(join(b.home.dir, 'cache', 'plan.json'));
+      const [again, againFull] = [await answer(a), await answer(b)];
+      expect(again.partial).toEqual([3, 1]);
+      expect({ ...again, partial: null }).toEqual(againFull);
+      expect(told('/a')).toEqual(told('/b'));
+      expect(told('/a').slice(4).sort()).toEqual(['needs-person f-expire anthropic', 'needs-person x-expired anthropic']);
+    } finally {
+      await rx.stop();
+    }
   });
 
   it('a plan cache saved without the priorities and providers a partial tick merges is used only for an idle answer', async () => {
