@@ -68,19 +68,25 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
     return { files: p.files.split('\n').sort(), skipped: p.skipped, skippedPriority: p.skippedPriority, attention: p.attention, attentionProvider: p.attentionProvider };
   };
 
+  /** A ticks with its plan cache, B with it removed: they must answer alike, A having read `reads` (vouched for, read). B's answer. */
+  const alike = async (reads: [number, number]) => {
+    rmSync(join(b.home.dir, 'cache', 'plan.json'));
+    const [partial, full] = [await answer(a), await answer(b)];
+    expect(partial.partial).toEqual(reads);
+    expect(full.partial).toBeNull();
+    expect({ ...partial, partial: null }).toEqual(full);
+    return full;
+  };
+
   it('reads the four, and says and does what a tick over every file says and does', async () => {
     for (const w of [a, b]) {
       pool(w);
       expect((await answer(w)).actions).toEqual([]); // a full tick: fills the plan cache
       change(w);
     }
-    rmSync(join(b.home.dir, 'cache', 'plan.json'));
     // a mode warning is said once per remind_every: forget that the first tick said it, so that both say it again
     for (const w of [a, b]) rmSync(join(w.home.dir, 'cache', 'warned.json'));
-    const [partial, full] = [await answer(a), await answer(b)];
-    expect(partial.partial).toEqual([7, 4]);
-    expect(full.partial).toBeNull();
-    expect({ ...partial, partial: null }).toEqual(full);
+    const full = await alike([7, 4]);
     // what the four came to, and the others as the cache remembers them, in plan and id order
     expect(full.actions).toEqual([
       { account: 'd-edit', action: 'quota', ok: true },
@@ -126,10 +132,7 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
       }
       const told = (path: string) => rx.to(path).map((g) => JSON.parse(g.body)).map((m) => `${m.kind} ${m.account} ${m.provider}`);
       expect(told('/a')).toEqual(['needs-person x-expired anthropic', 'needs-person y-expired anthropic']);
-      rmSync(join(b.home.dir, 'cache', 'plan.json'));
-      const [partial, full] = [await answer(a), await answer(b)];
-      expect(partial.partial).toEqual([2, 2]);
-      expect({ ...partial, partial: null }).toEqual(full);
+      await alike([2, 2]);
       expect(told('/a')).toEqual(told('/b'));
       expect(told('/a').slice(2).sort()).toEqual(['needs-person f-expire anthropic', 'recovered y-expired anthropic']);
       // what has been told forgotten (state.json removed): a quiet account is told again, its provider from the cache
@@ -137,10 +140,7 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
         rmSync(join(w.home.dir, 'notify', 'state.json'));
         writeFileSync(w.home.file('g-quiet'), JSON.stringify({ ...w.home.read('g-quiet'), label: 'edited' }, null, 2));
       }
-      rmSync(join(b.home.dir, 'cache', 'plan.json'));
-      const [again, againFull] = [await answer(a), await answer(b)];
-      expect(again.partial).toEqual([3, 1]);
-      expect({ ...again, partial: null }).toEqual(againFull);
+      await alike([3, 1]);
       expect(told('/a')).toEqual(told('/b'));
       expect(told('/a').slice(4).sort()).toEqual(['needs-person f-expire anthropic', 'needs-person x-expired anthropic']);
     } finally {
