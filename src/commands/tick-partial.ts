@@ -1,5 +1,6 @@
 import type { Attention } from '../core/attention.js';
 import type { Account } from '../model/types.js';
+import { planOrder } from '../core/planner.js';
 import type { PlanState } from '../store/plan-cache.js';
 import type { AccountStore, LoadResult } from '../store/store.js';
 
@@ -11,19 +12,28 @@ import type { AccountStore, LoadResult } from '../store/store.js';
  */
 export interface PartialTick {
   state: PlanState;
-  /** the ids read in this run */
-  loud: ReadonlySet<string>;
-  /** the cache's entries for the accounts it vouches for */
-  quietSkipped: PlanState['skipped'];
-  quietAttention: PlanState['attention'];
+  /** the cache's entries for the accounts it vouches for, with what the merges need */
+  quietSkipped: RankedSkip[];
+  quietAttention: (PlanState['attention'][number] & { provider: string })[];
 }
+
+export type RankedSkip = { account: string; reason: string; priority: number };
+
+/** Sorts a skip list into plan order, as planTick gives it (the planner's byPriority: priority, then id). */
+export const inPlanOrder = <T extends RankedSkip>(list: T[]): T[] => list.sort((a, b) => planOrder(a.priority, a.account, b.priority, b.account));
 
 /** The state as a partial tick, or null when the cache was saved before it kept what a partial tick merges. */
 export function partialTick(state: PlanState | null | undefined): PartialTick | null {
   if (!state || !state.loud.length) return null;
-  if (state.skipped.some((s) => Number.isNaN(s.priority)) || state.attention.some((a) => !a.provider)) return null;
+  const { skipped, skippedPriority: priority, attention, attentionProvider: provider } = state;
+  if (!Array.isArray(priority) || priority.length !== skipped.length || !priority.every((x) => typeof x === 'number')) return null;
+  if (!Array.isArray(provider) || provider.length !== attention.length || !provider.every((x) => typeof x === 'string' && x !== '')) return null;
   const loud = new Set(state.loud);
-  return { state, loud, quietSkipped: state.skipped.filter((s) => !loud.has(s.account)), quietAttention: state.attention.filter((a) => !loud.has(a.account)) };
+  return {
+    state,
+    quietSkipped: skipped.flatMap((s, i) => (loud.has(s.account) ? [] : [{ ...s, priority: priority[i] as number }])),
+    quietAttention: attention.flatMap((a, i) => (loud.has(a.account) ? [] : [{ ...a, provider: provider[i] as string }])),
+  };
 }
 
 /** The loud accounts, read as a full load reads every one (their warnings and the quiet files' in id order). */
@@ -47,8 +57,7 @@ export function loadLoud(store: AccountStore, p: PartialTick): LoadResult {
 /** The skip list of every account in plan order (priority, then id), the read ones' from this run's plan. */
 export function mergeSkipped(p: PartialTick, fresh: readonly { account: string; reason: string }[], accounts: readonly Account[]): { account: string; reason: string }[] {
   const priority = new Map(accounts.map((a) => [a.id, a.priority]));
-  const all = [...p.quietSkipped, ...fresh.map((s) => ({ ...s, priority: priority.get(s.account)! }))];
-  all.sort((a, b) => a.priority - b.priority || (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  const all = inPlanOrder([...p.quietSkipped, ...fresh.map((s) => ({ ...s, priority: priority.get(s.account)! }))]);
   return all.map(({ account, reason }) => ({ account, reason }));
 }
 

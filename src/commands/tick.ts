@@ -5,7 +5,7 @@ import type { ActionReport, RunReport, WorkItem } from '../core/runner.js';
 import type { Logger } from '../log.js';
 import { cachedDue, lastReminder, savePlanCache, saveLastTick, saveReminder, warningsDue, type PlanState } from '../store/plan-cache.js';
 import { answerIdleTick, idleLog } from './tick-idle.js';
-import { loadLoud, mergeAttention, mergeSkipped, partialTick, quietProviders, type PartialTick } from './tick-partial.js';
+import { inPlanOrder, loadLoud, mergeAttention, mergeSkipped, partialTick, quietProviders, type PartialTick, type RankedSkip } from './tick-partial.js';
 import type { Fingerprint } from '../store/cache.js';
 import type { Config } from '../config/types.js';
 import type { Account, Plan } from '../model/types.js';
@@ -28,27 +28,25 @@ function savePlan(
   const entries: Record<string, { fp: Fingerprint; due: number | null }> = {};
   const readAt = new Map(r.loaded.accounts.map((l) => [l.account.id, l.fingerprint]));
   const planOf = new Map(r.plan.accounts.map((p) => [p.id, p]));
-  const skipped: PlanState['skipped'] = [...(r.partial?.quietSkipped ?? [])];
+  const skipped: RankedSkip[] = [...(r.partial?.quietSkipped ?? [])];
   const provider = new Map<string, string>(r.partial ? quietProviders(r.partial) : []);
   for (const a of r.afterAccounts) {
+    provider.set(a.id, a.provider);
     const worked = r.worked.has(a.id);
     const fp = worked ? r.report?.afterPrint?.get(a.id) : readAt.get(a.id);
     if (!fp) continue;
     const p = worked ? planAccount(a, cfg, now) : planOf.get(a.id)!;
     entries[a.id] = { fp, due: cachedDue(p.dueAt) };
     if (p.skip) skipped.push({ account: a.id, reason: p.skip, priority: a.priority });
-    provider.set(a.id, a.provider);
   }
-  // plan order, as planTick gives it
-  skipped.sort((a, b) => a.priority - b.priority || (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  inPlanOrder(skipped);
   savePlanCache(store, cfg.fingerprint, {
     entries,
     skipped: skipped.map(({ account, reason }) => ({ account, reason })),
     skippedPriority: skipped.map((s) => s.priority),
     remindAt: r.remindAt,
     attention: r.attention,
-    // an account not read after its work has no entry: the next tick reads it, so its provider is not needed
-    attentionProvider: r.attention.map((a) => provider.get(a.account) ?? r.afterAccounts.find((x) => x.id === a.account)?.provider ?? ''),
+    attentionProvider: r.attention.map((a) => provider.get(a.account)!),
   }, r.partial?.state.quietRows());
 }
 

@@ -140,8 +140,11 @@ export function planAccount(a: Account, cfg: Config, now: number): AccountPlan {
 }
 
 /** Lower priority value first (1 before 2, as serve chooses), then by id, so output and order of work are stable. */
+/** Plan order: lower priority first, then by id. */
+export const planOrder = (priorityA: number, idA: string, priorityB: number, idB: string): number => priorityA - priorityB || (idA < idB ? -1 : idA > idB ? 1 : 0);
+
 export function byPriority(a: Account, b: Account): number {
-  return a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return planOrder(a.priority, a.id, b.priority, b.id);
 }
 
 export function planTick(accounts: readonly Account[], cfg: Config, now: number): Plan {

@@ -59,9 +59,12 @@ export interface PlanState {
   /** the directories' warnings, then each quiet file's mode warning with its id (merged in id order with the read ones) */
   dirWarnings: string[];
   quietWarnings: { id: string; text: string }[];
-  /** as saved: the skip list (with priorities) and who needs a person (with providers), of every file */
-  skipped: { account: string; reason: string; priority: number }[];
-  attention: { account: string; reason: string; fix: string; provider: string }[];
+  /** as saved, of every file: the skip list and who needs a person, and beside them (in plans saved since the
+   * partial tick) each skipped account's priority and each one's provider */
+  skipped: PlanCacheFile['skipped'];
+  skippedPriority: unknown;
+  attention: PlanCacheFile['attention'];
+  attentionProvider: unknown;
   remindAt: number | null;
   /** the quiet files' names and numbers as plan.json and plan.bin hold them, for a save after a tick that read only the loud ones */
   quietRows(): CarriedRows;
@@ -90,26 +93,18 @@ export const cachedDue = (dueAt: number | null): number | null => (dueAt === nul
 /** The accounts directory when a tick found its listing to be exactly the plan's files, no leftovers (see dir-stamp.ts). */
 const DIR_STAMP = 'plan-dir.json';
 
-/**
- * Null unless the cache proves that nothing is due at `now`. `remember`: a run that is not a dry run may note
- * the directory's stamp (see DIR_STAMP) when it had to list it.
- */
-export function idleFromCache(store: AccountDir, configFingerprint: string, now: number, remember = false): IdleResult | null {
-  const state = planState(store, configFingerprint, now, remember, false);
-  return state && idleOf(state);
-}
-
-/** The idle answer of a state with nothing to read. */
+/** The idle answer of a state with nothing to read: null unless the cache proves that nothing is due. */
 export function idleOf(state: PlanState): IdleResult | null {
   if (state.loud.length) return null;
   const warnings = [...state.dirWarnings, ...state.quietWarnings.map((w) => w.text)];
-  return { accounts: state.quiet, skipped: state.skipped.map(({ account, reason }) => ({ account, reason })), warnings, attention: state.attention.map(({ provider: _, ...a }) => a) };
+  return { accounts: state.quiet, skipped: state.skipped, warnings, attention: state.attention };
 }
 
 /**
- * What the cache vouches for at `now` (see PlanState). `partial`: a tick may read the files it cannot vouch for,
- * up to a quarter of them (past that, reading them all costs little more); else only an idle answer will do, and
- * the first such file ends the walk.
+ * What the cache vouches for at `now` (see PlanState). `remember`: a run that is not a dry run may note the
+ * directory's stamp (see DIR_STAMP) when it had to list it. `partial`: a tick may read the files it cannot vouch
+ * for, up to a quarter of them (past that, reading them all costs little more); else only an idle answer will
+ * do, and the first such file ends the walk.
  */
 export function planState(store: AccountDir, configFingerprint: string, now: number, remember: boolean, partial: boolean): PlanState | null {
   const cache = readCache<PlanCacheFile>(store.home, NAME);
@@ -188,16 +183,15 @@ export function planState(store: AccountDir, configFingerprint: string, now: num
   loud.sort();
   // in id order, as a full load gives them (the plan's files are in plan order, a listing in the directory's)
   quietWarnings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const skippedPriority = cache.skippedPriority;
-  const attentionProvider = cache.attentionProvider;
   return {
     quiet,
     loud,
     dirWarnings,
     quietWarnings,
-    // a plan saved before these lists carried priorities and providers vouches only for an idle answer
-    skipped: cache.skipped.map((x, i) => ({ ...x, priority: skippedPriority?.[i] ?? NaN })),
-    attention: (cache.attention ?? []).map((x, i) => ({ ...x, provider: attentionProvider?.[i] ?? '' })),
+    skipped: cache.skipped,
+    skippedPriority: cache.skippedPriority,
+    attention: cache.attention ?? [],
+    attentionProvider: cache.attentionProvider,
     remindAt: cache.remindAt,
     quietRows() {
       // in runs between the loud ones (a few among 10,000): no object per row
