@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.js';
 import { World } from '../support/fixtures.js';
 import { Receiver } from '../support/receiver.js';
 
@@ -68,6 +70,11 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
     return { files: p.files.split('\n').sort(), skipped: p.skipped, skippedPriority: p.skippedPriority, attention: p.attention, attentionProvider: p.attentionProvider };
   };
 
+  /** Whether the idle bundle alone answers a tick of `w` from the plan cache, reading no account (exit 0; 3: it left the tick to the full CLI). */
+  const fastTick = join(dirname(BIN), '..', 'dist', 'fast-tick.cjs');
+  const answeredFromCache = (w: World) =>
+    spawnSync(process.execPath, ['-e', `process.exitCode = require(${JSON.stringify(fastTick)}).tryFastTick(process.argv.slice(1)) ? 0 : 3`, '--', ...w.args('tick')], { encoding: 'utf8' }).status === 0;
+
   /** A ticks with its plan cache, B with it removed: they must answer alike, A having read `reads` (vouched for, read). B's answer. */
   const alike = async (reads: [number, number]) => {
     rmSync(join(b.home.dir, 'cache', 'plan.json'));
@@ -101,6 +108,7 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
     const [next, nextFull] = [await answer(a), await answer(b)];
     expect(next.partial).toBeNull();
     expect(next).toEqual(nextFull);
+    expect([answeredFromCache(a), answeredFromCache(b)]).toEqual([true, true]);
     expect(next.actions).toEqual([]);
     expect(next.summary).toBe('[tick] 0 accounts refreshed, 0 failed, 6 not due, 5 skipped');
   });
@@ -113,6 +121,7 @@ describe('tick: only the accounts the plan cache cannot vouch for are read', () 
     const r = await answer(a);
     expect(r.partial).toEqual([9, 1]);
     expect(r.actions).toEqual([]);
+    expect(answeredFromCache(a)).toBe(true);
     expect((await answer(a)).partial).toBeNull();
     expect((await a.run(['tick'], debug)).stderr).not.toContain('reading');
   });
